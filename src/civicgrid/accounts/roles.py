@@ -1,0 +1,46 @@
+"""The roles of DESIGN §1 and the permissions each holds (plain data, no ORM).
+
+Roles are Django groups named by role code; ``civicgrid init`` keeps the groups' permissions
+equal to this table. What a user may see is further limited by their jurisdiction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Role:
+    code: str
+    label: str
+    label_en: str
+    permissions: tuple[str, ...]
+    staff: bool = True
+
+
+_VIEW_TREE = ("geo.view_region", "accounts.view_department")
+
+ROLES: dict[str, Role] = {
+    r.code: r
+    for r in [
+        Role("citizen", "市民", "Citizen", (), staff=False),
+        Role("operator", "热线话务员", "Hotline operator", _VIEW_TREE),
+        Role("grid_worker", "网格员", "Grid worker", _VIEW_TREE),
+        Role("volunteer", "平安员/志愿者", "Safety officer / volunteer", _VIEW_TREE),
+        Role("dispatcher", "综治中心调度员", "Centre dispatcher",
+             (*_VIEW_TREE, "accounts.view_user")),
+        Role("department", "职能部门处置人员", "Department handler", _VIEW_TREE),
+        Role("mediator", "调解员", "Mediator", _VIEW_TREE),
+        Role("leader", "领导", "Leader", (*_VIEW_TREE, "accounts.view_user")),
+        Role("steward", "数据管理员", "Data steward",
+             (*_VIEW_TREE, "geo.change_region", "accounts.change_department",
+              "accounts.add_department")),
+        Role("auditor", "审计员", "Auditor",
+             (*_VIEW_TREE, "accounts.view_user", "audit.view_auditrecord")),
+    ]
+}
+
+
+def role_label(code: str) -> str:
+    role = ROLES.get(code)
+    return role.label if role else code

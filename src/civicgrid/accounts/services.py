@@ -1,0 +1,297 @@
+"""The only code that changes users, departments, roles and tokens; each change is audited."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from civicgrid.accounts.models import ApiToken, Department, DepartmentKind, User
+from civicgrid.accounts.roles import ROLES
+from civicgrid.audit import services as audit
+from civicgrid.core.errors import FieldError, NotFound, ServiceError
+
+DATA_DIR = Path(__file__).parent / "data"
+TOKEN_PREFIX = "cg_"
+
+
+# --- roles ------------------------------------------------------------------------------------
+@transaction.atomic
+def sync_roles(actor=None) -> int:
+    """Make one group per role holding exactly the role's permissions; returns groups created."""
+    created = 0
+    for role in ROLES.values():
+        group, was_created = Group.objects.get_or_create(name=role.code)
+        created += was_created
+        perms = []
+        for dotted in role.permissions:
+            app_label, codename = dotted.split(".")
+            perms.append(Permission.objects.get(content_type__app_label=app_label,
+                                                codename=codename))
+        if set(group.permissions.all()) != set(perms):
+            group.permissions.set(perms)
+            audit.record("accounts.role.sync", actor=actor, object_type="auth.group",
+                         object_id=role.code, after={"permissions": list(role.permissions)})
+    return created
+
+
+# --- departments and centres ------------------------------------------------------------------
+def _district_short(name: str) -> str:
+    for suffix in ("新区", "区"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def department_specs(regions) -> list[dict]:
+    """Functional departments per city/district, street offices, workstations and one centre
+    per node down to communities. ``regions`` is an iterable of Region (city…community)."""
+    with open(DATA_DIR / "departments.csv", encoding="utf-8") as fh:
+        sectors = list(csv.DictReader(fh))
+    specs: list[dict] = []
+    by_code = {r.code: r for r in regions}
+    city = next(r for r in by_code.values() if r.level == "city")
+    for r in sorted(by_code.values(), key=lambda r: r.path):
+        if r.level == "city":
+            for s in sectors:
+                specs.append(dict(code=f"{r.code}-{s['sector']}", name=s["city_name"],
+                                  kind=DepartmentKind.FUNCTIONAL, sector=s["sector"], region=r,
+                                  parent_code=None))
+            specs.append(dict(code=f"{r.code}-ZZ", name=f"{r.name}综治中心",
+                              kind=DepartmentKind.CENTRE, sector="ZZ", region=r, parent_code=None))
+        elif r.level == "district":
+            for s in sectors:
+                name = s["district_name"].format(district=r.name, short=_district_short(r.name))
+                specs.append(dict(code=f"{r.code}-{s['sector']}", name=name,
+                                  kind=DepartmentKind.FUNCTIONAL, sector=s["sector"], region=r,
+                                  parent_code=f"{city.code}-{s['sector']}"))
+            specs.append(dict(code=f"{r.code}-ZZ", name=f"{r.name}综治中心",
+                              kind=DepartmentKind.CENTRE, sector="ZZ", region=r,
+                              parent_code=f"{city.code}-ZZ"))
+        elif r.level == "street":
+            specs.append(dict(code=f"{r.code}-JD", name=f"{r.name}办事处",
+                              kind=DepartmentKind.STREET_OFFICE, sector="JD", region=r,
+                              parent_code=None))
+            specs.append(dict(code=f"{r.code}-ZZ", name=f"{r.name}综治中心",
+                              kind=DepartmentKind.CENTRE, sector="ZZ", region=r,
+                              parent_code=f"{r.parent_id}-ZZ"))
+        elif r.level == "community":
+            specs.append(dict(code=f"{r.code}-GZZ", name=f"{r.name}工作站",
+                              kind=DepartmentKind.WORKSTATION, sector="GZZ", region=r,
+                              parent_code=f"{r.parent_id}-JD"))
+            specs.append(dict(code=f"{r.code}-ZZ", name=f"{r.name}综治中心",
+                              kind=DepartmentKind.CENTRE, sector="ZZ", region=r,
+                              parent_code=f"{r.parent_id}-ZZ"))
+    return specs
+
+
+@transaction.atomic
+def seed_departments(actor=None) -> int:
+    """Add every department and centre that is missing; existing ones (perhaps edited in the
+    admin) are left as they are. Returns how many were added."""
+    from civicgrid.geo.models import Region
+
+    regions = list(Region.objects.exclude(level="grid").only("code", "name", "level",
+                                                              "parent_id", "path"))
+    if not regions:
+        return 0
+    existing = set(Department.objects.values_list("code", flat=True))
+    specs = [s for s in department_specs(regions) if s["code"] not in existing]
+    Department.objects.bulk_create(
+        [Department(code=s["code"], name=s["name"], kind=s["kind"], sector=s["sector"],
+                    region=s["region"]) for s in specs],
+        batch_size=1000,
+    )
+    ids = dict(Department.objects.values_list("code", "id"))
+    to_link = [Department(id=ids[s["code"]], parent_id=ids[s["parent_code"]])
+               for s in specs if s["parent_code"] in ids]
+    Department.objects.bulk_update(to_link, ["parent"], batch_size=1000)
+    if specs:
+        audit.record("accounts.department.seed", actor=actor, object_type="accounts.department",
+                     extra={"added": len(specs)})
+    return len(specs)
+
+
+@transaction.atomic
+def update_department(actor, department: Department, **changes) -> Department:
+    allowed = {"name", "phone", "active", "parent", "sector"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ServiceError("不可修改的字段", [FieldError(f, "不可修改") for f in sorted(unknown)])
+    before = {k: str(getattr(department, k)) for k in changes}
+    for key, value in changes.items():
+        setattr(department, key, value)
+    department.full_clean()
+    department.save()
+    audit.record("accounts.department.update", actor=actor, obj=department, before=before,
+                 after={k: str(getattr(department, k)) for k in changes})
+    return department
+
+
+# --- users ------------------------------------------------------------------------------------
+@dataclass
+class UserResult:
+    user: User
+    created: bool
+    password: str | None  # set when generated here, to show once
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+@transaction.atomic
+def save_user(actor, username: str, *, role: str, region_code: str | None,
+              department_code: str | None = None, password: str | None = None,
+              full_name: str = "", generate: bool = True) -> UserResult:
+    """Create a user, or update an existing one's role, jurisdiction and department.
+
+    A new user without a password gets a generated one (returned once). Staff roles need a
+    jurisdiction; the ``department`` role needs a department inside that jurisdiction.
+    """
+    from civicgrid.accounts.scoping import ancestor_paths
+    from civicgrid.geo.models import Region
+
+    errors: list[FieldError] = []
+    if role not in ROLES:
+        errors.append(FieldError("role", f"未知角色 {role}；可选：{', '.join(ROLES)}"))
+    region = None
+    if region_code:
+        region = Region.objects.filter(code=region_code).first()
+        if region is None:
+            errors.append(FieldError("region", f"区域代码 {region_code} 不存在"))
+        elif region.level == "grid":
+            errors.append(FieldError("region", "辖区须为社区及以上的区域节点"))
+    elif role in ROLES and ROLES[role].staff:
+        errors.append(FieldError("region", "工作人员必须指定辖区"))
+    department = None
+    if department_code:
+        department = Department.objects.select_related("region").filter(
+            code=department_code).first()
+        if department is None:
+            errors.append(FieldError("department", f"机构代码 {department_code} 不存在"))
+        elif region is not None and region.path not in ancestor_paths(department.region.path):
+            errors.append(FieldError("department", "机构不在该用户的辖区内"))
+    elif role == "department":
+        errors.append(FieldError("department", "职能部门处置人员必须指定所属机构"))
+    if password:
+        try:
+            validate_password(password)
+        except ValidationError as exc:
+            errors.append(FieldError("password", "；".join(exc.messages)))
+    if errors:
+        raise ServiceError("用户信息有误", errors)
+
+    user = User.objects.filter(username=username).first()
+    created = user is None
+    before = None if created else _user_summary(user)
+    if created:
+        user = User(username=username)
+    user.jurisdiction = region
+    user.department = department
+    user.is_staff = ROLES[role].staff
+    if full_name:
+        user.full_name = full_name
+    clear = None
+    if password:
+        user.set_password(password)
+    elif created and generate:
+        clear = generate_password()
+        user.set_password(clear)
+    elif created:
+        user.set_unusable_password()
+    user.save()
+    user.groups.set([Group.objects.get_or_create(name=role)[0]])
+    audit.record("accounts.user.create" if created else "accounts.user.update", actor=actor,
+                 obj=user, before=before, after=_user_summary(user))
+    return UserResult(user, created, clear)
+
+
+def _user_summary(user: User) -> dict:
+    return {
+        "username": user.username,
+        "roles": sorted(user.groups.values_list("name", flat=True)) if user.pk else [],
+        "jurisdiction": user.jurisdiction_id,
+        "department": user.department.code if user.department_id else None,
+        "active": user.is_active,
+    }
+
+
+@transaction.atomic
+def set_password(actor, user: User, password: str) -> None:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ServiceError("密码不符合要求", [FieldError("password", "；".join(exc.messages))]) \
+            from None
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit.record("accounts.user.password", actor=actor, obj=user)
+
+
+# --- API tokens -------------------------------------------------------------------------------
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def issue_token(actor, user: User, name: str = "", days: int | None = None) -> tuple[ApiToken, str]:
+    """Create a token and return it with its clear text, which is never stored or shown again."""
+    clear = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name, prefix=clear[len(TOKEN_PREFIX):][:8], digest=_digest(clear),
+        expires_at=timezone.now() + timedelta(days=days) if days else None,
+    )
+    audit.record("accounts.token.issue", actor=actor, obj=token,
+                 after={"user": user.username, "prefix": token.prefix, "name": name})
+    return token, clear
+
+
+@transaction.atomic
+def revoke_token(actor, token: ApiToken) -> ApiToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit.record("accounts.token.revoke", actor=actor, obj=token,
+                     after={"user": token.user.username, "prefix": token.prefix})
+    return token
+
+
+def user_for_token(clear: str) -> User | None:
+    """The active user behind a bearer token, or None. Marks use at most once a minute, so a
+    busy client does not turn every read into a write."""
+    if not clear.startswith(TOKEN_PREFIX):
+        return None
+    token = (ApiToken.objects.select_related("user", "user__jurisdiction")
+             .filter(digest=_digest(clear)).first())
+    now = timezone.now()
+    if (token is None or token.revoked_at is not None or not token.user.is_active
+            or (token.expires_at is not None and token.expires_at <= now)):
+        return None
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
+
+
+def get_user(username: str) -> User:
+    user = User.objects.filter(username=username).select_related("jurisdiction").first()
+    if user is None:
+        raise NotFound(f"用户 {username} 不存在")
+    return user
+
+
+@transaction.atomic
+def make_superuser(actor, user: User) -> None:
+    user.is_superuser = True
+    user.is_staff = True
+    user.save(update_fields=["is_superuser", "is_staff"])
+    audit.record("accounts.user.superuser", actor=actor, obj=user)

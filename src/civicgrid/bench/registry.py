@@ -1,0 +1,21 @@
+"""The benchmarks ``civicgrid bench`` knows. Each takes the scale and returns a dict with at
+least name, rate, limit_rate, ratio and unit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+
+def _locate(scale: float) -> dict:
+    from civicgrid.bench import locate
+    from civicgrid.geo.services import shenzhen_geometry
+
+    geoms = shenzhen_geometry()  # the full grid set at default density
+    grid_codes = sorted(c for c in geoms if len(c) == 14)
+    points = max(1000, int(1_000_000 * scale))
+    return locate.run(grid_codes, [geoms[c] for c in grid_codes], points=points)
+
+
+BENCHMARKS: dict[str, tuple[str, Callable[[float], dict]]] = {
+    "locate": ("1,000,000 random points (× scale) located in the full grid set", _locate),
+}

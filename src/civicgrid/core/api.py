@@ -1,0 +1,114 @@
+"""The JSON API at ``/api/v1/`` (DESIGN §11): one NinjaAPI, the apps' routers, one error shape.
+
+Every error is ``{"detail": …, "errors": [{"field": …, "message": …}]}`` with a 4xx status, so a
+client can show the message next to the field it concerns.
+"""
+
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from civicgrid.core.errors import ServiceError
+
+api = NinjaAPI(
+    title="civicgrid API",
+    version="1",
+    description="深圳市社会治理平台 civicgrid 的 JSON 接口（多网合一、一网统管）。",
+    urls_namespace="api",
+)
+
+# Pydantic's error types, said in words an operator understands.
+_MESSAGES: dict[str, str] = {
+    "missing": "必填",
+    "float_parsing": "必须是数字",
+    "float_type": "必须是数字",
+    "int_parsing": "必须是整数",
+    "int_type": "必须是整数",
+    "finite_number": "必须是有限的数字",
+    "bool_parsing": "必须是 true 或 false",
+    "string_type": "必须是文本",
+    "string_too_short": "过短",
+    "string_too_long": "过长",
+    "greater_than_equal": "过小",
+    "less_than_equal": "过大",
+    "greater_than": "过小",
+    "less_than": "过大",
+    "literal_error": "取值无效",
+    "enum": "取值无效",
+    "date_from_datetime_parsing": "日期格式无效（应为 YYYY-MM-DD）",
+    "date_parsing": "日期格式无效（应为 YYYY-MM-DD）",
+    "datetime_parsing": "时间格式无效（应为 ISO 8601）",
+    "json_invalid": "JSON 格式无效",
+}
+_LOCATIONS = {"query", "body", "path", "form", "header", "cookie", "file", "payload"}
+
+
+def _field_name(loc: list[Any] | tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if str(p) not in _LOCATIONS]
+    return ".".join(parts) or "body"
+
+
+def _message(err: dict[str, Any]) -> str:
+    kind = err.get("type", "")
+    base = _MESSAGES.get(kind)
+    if base is None:
+        return str(err.get("msg", kind))
+    ctx = err.get("ctx") or {}
+    for key in ("max_length", "min_length", "ge", "le", "gt", "lt", "expected"):
+        if key in ctx:
+            return f"{_(base)}（{key}={ctx[key]}）"
+    return _(base)
+
+
+def error_body(detail: str, errors: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    return {"detail": detail, "errors": errors or []}
+
+
+@api.exception_handler(ValidationError)
+def _validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = [{"field": _field_name(e.get("loc", ())), "message": _message(e)} for e in exc.errors]
+    return api.create_response(request, error_body(_("输入有误"), errors), status=422)
+
+
+@api.exception_handler(ServiceError)
+def _service(request: HttpRequest, exc: ServiceError) -> HttpResponse:
+    errors = [{"field": e.field, "message": e.message} for e in exc.errors]
+    return api.create_response(request, error_body(exc.detail, errors), status=exc.status)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(request, error_body(_("需要登录或有效的 API 令牌")), status=401)
+
+
+@api.exception_handler(HttpError)
+def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return api.create_response(request, error_body(str(exc)), status=exc.status_code)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, error_body(str(exc) or _("未找到")), status=404)
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return api.create_response(request, error_body(str(exc) or _("无权执行此操作")), status=403)
+
+
+def _mount_routers() -> None:
+    from civicgrid.accounts.api import router as accounts_router
+    from civicgrid.audit.api import router as audit_router
+    from civicgrid.geo.api import router as geo_router
+
+    api.add_router("/", geo_router)
+    api.add_router("/", accounts_router)
+    api.add_router("/audit", audit_router)
+
+
+_mount_routers()

@@ -1,0 +1,48 @@
+"""``civicgrid serve``: the web server (gunicorn), for the embedded and production modes."""
+
+from __future__ import annotations
+
+import os
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "启动 Web 服务（gunicorn）"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--workers", type=int, default=None,
+                            help="进程数；SQLite 内嵌模式默认 1，PostgreSQL 默认 CPU 核数×2")
+        parser.add_argument("--threads", type=int, default=8, help="每个进程的线程数")
+
+    def handle(self, *args, **o):
+        serve(o["host"], o["port"], o["workers"], o["threads"])
+
+
+def serve(host: str, port: int, workers: int | None = None, threads: int = 8) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    from civicgrid.wsgi import application
+
+    embedded = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+    if workers is None:
+        workers = 1 if embedded else (os.cpu_count() or 1) * 2
+
+    class _App(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("accesslog", "-")
+            self.cfg.set("timeout", 120)
+            self.cfg.set("keepalive", 5)
+
+        def load(self):
+            return application
+
+    print(f"civicgrid 服务已启动：http://{host}:{port}/ （Ctrl+C 停止）", flush=True)
+    _App().run()

@@ -1,0 +1,18 @@
+"""Top-level URLs: pages, the admin, the JSON API (DESIGN §11)."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from civicgrid.core.api import api
+
+admin.site.site_header = "civicgrid 社会治理平台管理"
+admin.site.site_title = "civicgrid"
+admin.site.index_title = "数据管理"
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("civicgrid.accounts.urls")),
+    path("", include("civicgrid.web.urls")),
+]

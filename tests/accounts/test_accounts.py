@@ -1,0 +1,98 @@
+"""Accounts: roles, jurisdictions, Argon2 passwords, throttled login, hashed revocable tokens."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import CommandError, call_command
+from django.test import Client
+
+from civicgrid.accounts import services
+from civicgrid.accounts.models import ApiToken, User
+from civicgrid.accounts.roles import ROLES
+from civicgrid.audit.models import AuditRecord
+from civicgrid.core.errors import ServiceError
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_role_is_a_group_with_its_permissions():
+    for role in ROLES.values():
+        group = Group.objects.get(name=role.code)
+        perms = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()}
+        assert perms == set(role.permissions)
+
+
+def test_user_gets_role_jurisdiction_department_and_argon2(make_user):
+    user = make_user("zhang", "department", "440306", "440306-ZJ")
+    assert user.roles == ["department"]
+    assert user.jurisdiction.code == "440306"
+    assert user.department.name == "宝安区住房和建设局"
+    assert user.password.startswith("argon2")
+    assert AuditRecord.objects.filter(action="accounts.user.create", object_id=str(user.pk))
+
+
+@pytest.mark.parametrize(("kwargs", "field"), [
+    ({"role": "wizard", "region_code": "440306"}, "role"),
+    ({"role": "dispatcher", "region_code": "449999"}, "region"),
+    ({"role": "dispatcher", "region_code": None}, "region"),
+    ({"role": "department", "region_code": "440306"}, "department"),
+    ({"role": "department", "region_code": "440306", "department_code": "440305-ZJ"},
+     "department"),
+    ({"role": "dispatcher", "region_code": "440306", "password": "123"}, "password"),
+])
+def test_bad_user_input_names_the_field_and_changes_nothing(kwargs, field):
+    before = User.objects.count()
+    with pytest.raises(ServiceError) as exc:
+        services.save_user("test", "bad", **kwargs)
+    assert field in {e.field for e in exc.value.errors}
+    assert User.objects.count() == before
+
+
+def test_user_command_creates_then_updates(capsys):
+    call_command("user", "li", "--role", "grid_worker", "--region", "440306017001")
+    out = capsys.readouterr().out
+    assert "已创建用户 li" in out and "初始密码：" in out
+    call_command("user", "li", "--role", "dispatcher", "--region", "440306017")
+    assert "已更新用户 li" in capsys.readouterr().out
+    user = User.objects.get(username="li")
+    assert user.roles == ["dispatcher"] and user.jurisdiction.code == "440306017"
+    with pytest.raises(CommandError, match="区域代码 123 不存在"):
+        call_command("user", "wang", "--role", "leader", "--region", "123")
+
+
+def test_tokens_are_hashed_at_rest_and_revocable(make_user, capsys):
+    make_user("tok", "leader", "440300")
+    call_command("token", "tok", "--purpose", "dashboard")
+    clear = capsys.readouterr().out.strip()
+    assert clear.startswith("cg_")
+    token = ApiToken.objects.get(user__username="tok")
+    assert clear not in (token.digest, token.prefix) and len(token.digest) == 64
+    client = Client(headers={"Authorization": f"Bearer {clear}"})
+    assert client.get("/api/v1/me").json()["username"] == "tok"
+    call_command("token", "tok", "--revoke", token.prefix)
+    response = client.get("/api/v1/me")
+    assert response.status_code == 401
+    assert response.json()["detail"]
+    assert Client(headers={"Authorization": "Bearer cg_forged"}).get("/api/v1/me") \
+        .status_code == 401
+
+
+def test_login_is_throttled_after_repeated_failures(make_user, settings):
+    make_user("guess", "leader", "440300")
+    client = Client()
+    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+        page = client.post("/accounts/login/", {"username": "guess", "password": "wrong-one-x"})
+        assert page.status_code == 200  # the form again, with an error
+    page = client.post("/accounts/login/", {"username": "guess", "password": PASSWORD})
+    assert "登录失败次数过多" in page.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_login_with_the_right_password(make_user):
+    make_user("right", "leader", "440300")
+    client = Client()
+    response = client.post("/accounts/login/", {"username": "right", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/api/v1/me").json()["username"] == "right"
