@@ -43,8 +43,14 @@ def _clear_cache():
 @pytest.fixture
 def make_user(db):
     def make(username: str, role: str, region: str | None, department: str | None = None):
-        return accounts.save_user("test", username, role=role, region_code=region,
-                                  department_code=department, password=PASSWORD).user
+        return accounts.save_user(
+            "test",
+            username,
+            role=role,
+            region_code=region,
+            department_code=department,
+            password=PASSWORD,
+        ).user
 
     return make
 

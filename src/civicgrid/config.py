@@ -18,7 +18,8 @@ def data_dir() -> Path:
 
 
 def database_url() -> str:
-    return os.environ.get("CIVICGRID_DATABASE_URL") or f"sqlite:///{data_dir() / 'civicgrid.sqlite3'}"
+    default = f"sqlite:///{data_dir() / 'civicgrid.sqlite3'}"
+    return os.environ.get("CIVICGRID_DATABASE_URL") or default
 
 
 def broker_url() -> str | None:

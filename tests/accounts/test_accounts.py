@@ -33,15 +33,20 @@ def test_user_gets_role_jurisdiction_department_and_argon2(make_user):
     assert AuditRecord.objects.filter(action="accounts.user.create", object_id=str(user.pk))
 
 
-@pytest.mark.parametrize(("kwargs", "field"), [
-    ({"role": "wizard", "region_code": "440306"}, "role"),
-    ({"role": "dispatcher", "region_code": "449999"}, "region"),
-    ({"role": "dispatcher", "region_code": None}, "region"),
-    ({"role": "department", "region_code": "440306"}, "department"),
-    ({"role": "department", "region_code": "440306", "department_code": "440305-ZJ"},
-     "department"),
-    ({"role": "dispatcher", "region_code": "440306", "password": "123"}, "password"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"role": "wizard", "region_code": "440306"}, "role"),
+        ({"role": "dispatcher", "region_code": "449999"}, "region"),
+        ({"role": "dispatcher", "region_code": None}, "region"),
+        ({"role": "department", "region_code": "440306"}, "department"),
+        (
+            {"role": "department", "region_code": "440306", "department_code": "440305-ZJ"},
+            "department",
+        ),
+        ({"role": "dispatcher", "region_code": "440306", "password": "123"}, "password"),
+    ],
+)
 def test_bad_user_input_names_the_field_and_changes_nothing(kwargs, field):
     before = User.objects.count()
     with pytest.raises(ServiceError) as exc:
@@ -75,8 +80,9 @@ def test_tokens_are_hashed_at_rest_and_revocable(make_user, capsys):
     response = client.get("/api/v1/me")
     assert response.status_code == 401
     assert response.json()["detail"]
-    assert Client(headers={"Authorization": "Bearer cg_forged"}).get("/api/v1/me") \
-        .status_code == 401
+    assert (
+        Client(headers={"Authorization": "Bearer cg_forged"}).get("/api/v1/me").status_code == 401
+    )
 
 
 def test_login_is_throttled_after_repeated_failures(make_user, settings):

@@ -75,11 +75,14 @@ def test_audit_records_are_scoped_by_the_object_region(neighbours, api):
     nanshan_node = Region.objects.get(code=NANSHAN)
     audit.record("test.baoan", actor="t", obj=baoan_node)
     audit.record("test.nanshan", actor="t", obj=nanshan_node)
-    seen_baoan = {r["action"] for r in
-                  api(neighbours["baoan_auditor"]).get("/api/v1/audit?limit=1000").json()["items"]}
-    seen_nanshan = {r["action"] for r in
-                    api(neighbours["nanshan_auditor"]).get("/api/v1/audit?limit=1000")
-                    .json()["items"]}
+    seen_baoan = {
+        r["action"]
+        for r in api(neighbours["baoan_auditor"]).get("/api/v1/audit?limit=1000").json()["items"]
+    }
+    seen_nanshan = {
+        r["action"]
+        for r in api(neighbours["nanshan_auditor"]).get("/api/v1/audit?limit=1000").json()["items"]
+    }
     assert "test.baoan" in seen_baoan and "test.nanshan" not in seen_baoan
     assert "test.nanshan" in seen_nanshan and "test.baoan" not in seen_nanshan
     # a dispatcher is not an auditor

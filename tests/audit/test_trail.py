@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
@@ -15,8 +17,16 @@ pytestmark = pytest.mark.django_db
 
 
 def _append(n: int) -> list[AuditRecord]:
-    return [audit.record("test.action", actor="tester", object_type="test.thing",
-                         object_id=str(i), after={"value": i, "名称": "测试"}) for i in range(n)]
+    return [
+        audit.record(
+            "test.action",
+            actor="tester",
+            object_type="test.thing",
+            object_id=str(i),
+            after={"value": i, "名称": "测试"},
+        )
+        for i in range(n)
+    ]
 
 
 def _drop_guard() -> None:
@@ -31,7 +41,7 @@ def _drop_guard() -> None:
 
 def test_records_form_a_chain_and_verify_passes(capsys):
     records = _append(5)
-    for prev, rec in zip(records, records[1:], strict=False):
+    for prev, rec in itertools.pairwise(records):
         assert rec.seq == prev.seq + 1
         assert rec.prev_hash == prev.hash
     assert verify_trail().ok
@@ -60,8 +70,11 @@ def test_orm_refuses_changes_and_deletes():
 
 def test_database_trigger_refuses_raw_update():
     rec = _append(1)[0]
-    with pytest.raises(Exception, match="append-only"), transaction.atomic(), \
-            connection.cursor() as cur:
+    with (
+        pytest.raises(Exception, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cur,
+    ):
         cur.execute("UPDATE audit_auditrecord SET actor = 'x' WHERE id = %s", [rec.pk])
 
 
@@ -70,8 +83,10 @@ def test_verify_names_an_altered_record():
     target = records[1]
     _drop_guard()
     with connection.cursor() as cur:
-        cur.execute("UPDATE audit_auditrecord SET summary = %s WHERE id = %s",
-                    ['{"after": {"value": 999}}', target.pk])
+        cur.execute(
+            "UPDATE audit_auditrecord SET summary = %s WHERE id = %s",
+            ['{"after": {"value": 999}}', target.pk],
+        )
     verdict = verify_trail()
     assert not verdict.ok
     assert verdict.bad_seq == target.seq

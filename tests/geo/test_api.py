@@ -15,8 +15,13 @@ def test_districts_listed_with_the_contract_shape(client):
     assert body["count"] == 10
     first = body["items"][0]
     assert set(first) == {"code", "name", "level", "parent", "synthetic"}
-    assert first == {"code": "440303", "name": "罗湖区", "level": "district",
-                     "parent": "440300", "synthetic": False}
+    assert first == {
+        "code": "440303",
+        "name": "罗湖区",
+        "level": "district",
+        "parent": "440300",
+        "synthetic": False,
+    }
 
 
 def test_children_of_a_node_and_paging(client):

@@ -16,17 +16,27 @@ pytestmark = pytest.mark.django_db
 
 
 def test_levels_have_shenzhens_counts():
-    counts = {lv: Region.objects.filter(level=lv).count()
-              for lv in ("city", "district", "street", "community", "grid")}
-    assert counts == {"city": 1, "district": 10, "street": 74, "community": 783,
-                      "grid": 783 * TEST_GRIDS_PER_COMMUNITY}
+    counts = {
+        lv: Region.objects.filter(level=lv).count()
+        for lv in ("city", "district", "street", "community", "grid")
+    }
+    assert counts == {
+        "city": 1,
+        "district": 10,
+        "street": 74,
+        "community": 783,
+        "grid": 783 * TEST_GRIDS_PER_COMMUNITY,
+    }
 
 
 def test_dapeng_is_a_district_node_holding_three_streets_with_official_codes():
     dapeng = Region.objects.get(code="440399")
     assert dapeng.name == "大鹏新区" and dapeng.level == "district"
     assert sorted(dapeng.children.values_list("code", "name")) == [
-        ("440307009", "葵涌街道"), ("440307010", "大鹏街道"), ("440307011", "南澳街道")]
+        ("440307009", "葵涌街道"),
+        ("440307010", "大鹏街道"),
+        ("440307011", "南澳街道"),
+    ]
     assert Region.objects.get(code="440307").children.count() == 11  # 平湖 … 园山
     assert dapeng.synthetic and Region.objects.get(code="440307").synthetic
     assert not Region.objects.get(code="440306").synthetic
@@ -49,8 +59,11 @@ def test_grids_have_14_digit_codes_under_their_community():
 
 
 def test_every_polygon_lies_inside_its_parent():
-    sample = Region.objects.filter(level__in=["street", "community", "grid"]) \
-        .select_related("parent").order_by("?")[:300]
+    sample = (
+        Region.objects.filter(level__in=["street", "community", "grid"])
+        .select_related("parent")
+        .order_by("?")[:300]
+    )
     for node in sample:
         outside = shapely.difference(node.shape, node.parent.shape).area
         assert outside <= node.shape.area * 1e-6, node.code
@@ -61,7 +74,8 @@ def test_one_centre_per_node_and_departments_per_district():
     assert centres == 1 + 10 + 74 + 783
     baoan = Department.objects.filter(kind=DepartmentKind.FUNCTIONAL, region_id="440306")
     assert {"住房和建设局", "城市管理和综合执法局", "民政局", "司法局"} <= {
-        d.name.removeprefix("宝安区") for d in baoan}
+        d.name.removeprefix("宝安区") for d in baoan
+    }
     police = Department.objects.get(code="440399-GA")
     assert police.name == "深圳市公安局大鹏分局" and police.parent.code == "440300-GA"
     assert Department.objects.get(code="440306017-JD").name == "新安街道办事处"

@@ -29,14 +29,22 @@ class DepartmentAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             services.update_department(
-                request.user, Department.objects.get(pk=obj.pk),
-                **{f: form.cleaned_data[f] for f in form.changed_data
-                   if f in {"name", "phone", "active", "parent", "sector"}},
+                request.user,
+                Department.objects.get(pk=obj.pk),
+                **{
+                    f: form.cleaned_data[f]
+                    for f in form.changed_data
+                    if f in {"name", "phone", "active", "parent", "sector"}
+                },
             )
         else:
             super().save_model(request, obj, form, change)
-            audit.record("accounts.department.create", actor=request.user, obj=obj,
-                         after={"code": obj.code, "name": obj.name})
+            audit.record(
+                "accounts.department.create",
+                actor=request.user,
+                obj=obj,
+                after={"code": obj.code, "name": obj.name},
+            )
 
     def has_delete_permission(self, request, obj=None):
         return False  # departments are deactivated, never deleted: events refer to them
@@ -58,8 +66,12 @@ class UserAdmin(DjangoUserAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        audit.record("accounts.user.admin_save", actor=request.user, obj=obj,
-                     extra={"changed": sorted(form.changed_data)})
+        audit.record(
+            "accounts.user.admin_save",
+            actor=request.user,
+            obj=obj,
+            extra={"changed": sorted(form.changed_data)},
+        )
 
 
 @admin.register(ApiToken)

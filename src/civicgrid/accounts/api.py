@@ -59,8 +59,9 @@ def get_user(request, username: str):
 
 @router.get("/departments", response=list[DepartmentOut], summary="机构（本辖区及上级）")
 @paginate(LimitOffsetPagination)
-def list_departments(request, kind: str | None = None, sector: str | None = None,
-                     region: str | None = None):
+def list_departments(
+    request, kind: str | None = None, sector: str | None = None, region: str | None = None
+):
     return selectors.departments_for(request.auth, kind=kind, sector=sector, region=region)
 
 

@@ -23,12 +23,24 @@ class Department(models.Model):
     code = models.CharField("机构代码", max_length=32, unique=True)
     name = models.CharField("名称", max_length=100)
     kind = models.CharField("类型", max_length=16, choices=DepartmentKind.choices, db_index=True)
-    sector = models.CharField("条线", max_length=16, blank=True, db_index=True,
-                              help_text="职能条线，如 ZJ 住建、CG 城管；上下级同条线")
-    region = models.ForeignKey("geo.Region", verbose_name="所属区域", on_delete=models.PROTECT,
-                               related_name="departments")
-    parent = models.ForeignKey("self", verbose_name="上级机构", null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="children")
+    sector = models.CharField(
+        "条线",
+        max_length=16,
+        blank=True,
+        db_index=True,
+        help_text="职能条线，如 ZJ 住建、CG 城管；上下级同条线",
+    )
+    region = models.ForeignKey(
+        "geo.Region", verbose_name="所属区域", on_delete=models.PROTECT, related_name="departments"
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name="上级机构",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
     phone = models.CharField("联系电话", max_length=32, blank=True)
     active = models.BooleanField("启用", default=True)
 
@@ -51,11 +63,19 @@ class User(AbstractUser):
 
     full_name = models.CharField("姓名", max_length=64, blank=True)
     jurisdiction = models.ForeignKey(
-        "geo.Region", verbose_name="辖区", null=True, blank=True, on_delete=models.PROTECT,
+        "geo.Region",
+        verbose_name="辖区",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     department = models.ForeignKey(
-        Department, verbose_name="所属机构", null=True, blank=True, on_delete=models.PROTECT,
+        Department,
+        verbose_name="所属机构",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="members",
     )
 

@@ -27,16 +27,29 @@ ROLES: dict[str, Role] = {
         Role("operator", "热线话务员", "Hotline operator", _VIEW_TREE),
         Role("grid_worker", "网格员", "Grid worker", _VIEW_TREE),
         Role("volunteer", "平安员/志愿者", "Safety officer / volunteer", _VIEW_TREE),
-        Role("dispatcher", "综治中心调度员", "Centre dispatcher",
-             (*_VIEW_TREE, "accounts.view_user")),
+        Role(
+            "dispatcher", "综治中心调度员", "Centre dispatcher", (*_VIEW_TREE, "accounts.view_user")
+        ),
         Role("department", "职能部门处置人员", "Department handler", _VIEW_TREE),
         Role("mediator", "调解员", "Mediator", _VIEW_TREE),
         Role("leader", "领导", "Leader", (*_VIEW_TREE, "accounts.view_user")),
-        Role("steward", "数据管理员", "Data steward",
-             (*_VIEW_TREE, "geo.change_region", "accounts.change_department",
-              "accounts.add_department")),
-        Role("auditor", "审计员", "Auditor",
-             (*_VIEW_TREE, "accounts.view_user", "audit.view_auditrecord")),
+        Role(
+            "steward",
+            "数据管理员",
+            "Data steward",
+            (
+                *_VIEW_TREE,
+                "geo.change_region",
+                "accounts.change_department",
+                "accounts.add_department",
+            ),
+        ),
+        Role(
+            "auditor",
+            "审计员",
+            "Auditor",
+            (*_VIEW_TREE, "accounts.view_user", "audit.view_auditrecord"),
+        ),
     ]
 }
 

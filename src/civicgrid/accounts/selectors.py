@@ -11,8 +11,9 @@ from civicgrid.core.errors import NotFound
 
 def users_for(viewer, *, role: str | None = None) -> QuerySet:
     """Users whose jurisdiction lies inside the viewer's."""
-    qs = scope_by_region(User.objects.select_related("jurisdiction", "department"), viewer,
-                         "jurisdiction")
+    qs = scope_by_region(
+        User.objects.select_related("jurisdiction", "department"), viewer, "jurisdiction"
+    )
     if role:
         qs = qs.filter(groups__name=role)
     return qs.order_by("username")
@@ -25,8 +26,9 @@ def user_for(viewer, username: str) -> User:
     return user
 
 
-def departments_for(viewer, *, kind: str | None = None, sector: str | None = None,
-                    region: str | None = None) -> QuerySet:
+def departments_for(
+    viewer, *, kind: str | None = None, sector: str | None = None, region: str | None = None
+) -> QuerySet:
     """Departments inside the viewer's jurisdiction, plus those of the nodes above it (the
     bodies a centre may escalate or dispatch to)."""
     qs = Department.objects.select_related("region")
@@ -34,8 +36,9 @@ def departments_for(viewer, *, kind: str | None = None, sector: str | None = Non
         if viewer.jurisdiction_id is None:
             return qs.none()
         path = viewer.jurisdiction.path
-        qs = qs.filter(Q(region__path__startswith=path + ".") |
-                       Q(region__path__in=ancestor_paths(path)))
+        qs = qs.filter(
+            Q(region__path__startswith=path + ".") | Q(region__path__in=ancestor_paths(path))
+        )
     if kind:
         qs = qs.filter(kind=kind)
     if sector:

@@ -35,12 +35,18 @@ def sync_roles(actor=None) -> int:
         perms = []
         for dotted in role.permissions:
             app_label, codename = dotted.split(".")
-            perms.append(Permission.objects.get(content_type__app_label=app_label,
-                                                codename=codename))
+            perms.append(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
         if set(group.permissions.all()) != set(perms):
             group.permissions.set(perms)
-            audit.record("accounts.role.sync", actor=actor, object_type="auth.group",
-                         object_id=role.code, after={"permissions": list(role.permissions)})
+            audit.record(
+                "accounts.role.sync",
+                actor=actor,
+                object_type="auth.group",
+                object_id=role.code,
+                after={"permissions": list(role.permissions)},
+            )
     return created
 
 
@@ -63,34 +69,91 @@ def department_specs(regions) -> list[dict]:
     for r in sorted(by_code.values(), key=lambda r: r.path):
         if r.level == "city":
             for s in sectors:
-                specs.append(dict(code=f"{r.code}-{s['sector']}", name=s["city_name"],
-                                  kind=DepartmentKind.FUNCTIONAL, sector=s["sector"], region=r,
-                                  parent_code=None))
-            specs.append(dict(code=f"{r.code}-ZZ", name=f"{r.name}综治中心",
-                              kind=DepartmentKind.CENTRE, sector="ZZ", region=r, parent_code=None))
+                specs.append(
+                    dict(
+                        code=f"{r.code}-{s['sector']}",
+                        name=s["city_name"],
+                        kind=DepartmentKind.FUNCTIONAL,
+                        sector=s["sector"],
+                        region=r,
+                        parent_code=None,
+                    )
+                )
+            specs.append(
+                dict(
+                    code=f"{r.code}-ZZ",
+                    name=f"{r.name}综治中心",
+                    kind=DepartmentKind.CENTRE,
+                    sector="ZZ",
+                    region=r,
+                    parent_code=None,
+                )
+            )
         elif r.level == "district":
             for s in sectors:
                 name = s["district_name"].format(district=r.name, short=_district_short(r.name))
-                specs.append(dict(code=f"{r.code}-{s['sector']}", name=name,
-                                  kind=DepartmentKind.FUNCTIONAL, sector=s["sector"], region=r,
-                                  parent_code=f"{city.code}-{s['sector']}"))
-            specs.append(dict(code=f"{r.code}-ZZ", name=f"{r.name}综治中心",
-                              kind=DepartmentKind.CENTRE, sector="ZZ", region=r,
-                              parent_code=f"{city.code}-ZZ"))
+                specs.append(
+                    dict(
+                        code=f"{r.code}-{s['sector']}",
+                        name=name,
+                        kind=DepartmentKind.FUNCTIONAL,
+                        sector=s["sector"],
+                        region=r,
+                        parent_code=f"{city.code}-{s['sector']}",
+                    )
+                )
+            specs.append(
+                dict(
+                    code=f"{r.code}-ZZ",
+                    name=f"{r.name}综治中心",
+                    kind=DepartmentKind.CENTRE,
+                    sector="ZZ",
+                    region=r,
+                    parent_code=f"{city.code}-ZZ",
+                )
+            )
         elif r.level == "street":
-            specs.append(dict(code=f"{r.code}-JD", name=f"{r.name}办事处",
-                              kind=DepartmentKind.STREET_OFFICE, sector="JD", region=r,
-                              parent_code=None))
-            specs.append(dict(code=f"{r.code}-ZZ", name=f"{r.name}综治中心",
-                              kind=DepartmentKind.CENTRE, sector="ZZ", region=r,
-                              parent_code=f"{r.parent_id}-ZZ"))
+            specs.append(
+                dict(
+                    code=f"{r.code}-JD",
+                    name=f"{r.name}办事处",
+                    kind=DepartmentKind.STREET_OFFICE,
+                    sector="JD",
+                    region=r,
+                    parent_code=None,
+                )
+            )
+            specs.append(
+                dict(
+                    code=f"{r.code}-ZZ",
+                    name=f"{r.name}综治中心",
+                    kind=DepartmentKind.CENTRE,
+                    sector="ZZ",
+                    region=r,
+                    parent_code=f"{r.parent_id}-ZZ",
+                )
+            )
         elif r.level == "community":
-            specs.append(dict(code=f"{r.code}-GZZ", name=f"{r.name}工作站",
-                              kind=DepartmentKind.WORKSTATION, sector="GZZ", region=r,
-                              parent_code=f"{r.parent_id}-JD"))
-            specs.append(dict(code=f"{r.code}-ZZ", name=f"{r.name}综治中心",
-                              kind=DepartmentKind.CENTRE, sector="ZZ", region=r,
-                              parent_code=f"{r.parent_id}-ZZ"))
+            specs.append(
+                dict(
+                    code=f"{r.code}-GZZ",
+                    name=f"{r.name}工作站",
+                    kind=DepartmentKind.WORKSTATION,
+                    sector="GZZ",
+                    region=r,
+                    parent_code=f"{r.parent_id}-JD",
+                )
+            )
+            specs.append(
+                dict(
+                    code=f"{r.code}-ZZ",
+                    name=f"{r.name}综治中心",
+                    kind=DepartmentKind.CENTRE,
+                    sector="ZZ",
+                    region=r,
+                    parent_code=f"{r.parent_id}-ZZ",
+                )
+            )
     return specs
 
 
@@ -100,24 +163,40 @@ def seed_departments(actor=None) -> int:
     admin) are left as they are. Returns how many were added."""
     from civicgrid.geo.models import Region
 
-    regions = list(Region.objects.exclude(level="grid").only("code", "name", "level",
-                                                              "parent_id", "path"))
+    regions = list(
+        Region.objects.exclude(level="grid").only("code", "name", "level", "parent_id", "path")
+    )
     if not regions:
         return 0
     existing = set(Department.objects.values_list("code", flat=True))
     specs = [s for s in department_specs(regions) if s["code"] not in existing]
     Department.objects.bulk_create(
-        [Department(code=s["code"], name=s["name"], kind=s["kind"], sector=s["sector"],
-                    region=s["region"]) for s in specs],
+        [
+            Department(
+                code=s["code"],
+                name=s["name"],
+                kind=s["kind"],
+                sector=s["sector"],
+                region=s["region"],
+            )
+            for s in specs
+        ],
         batch_size=1000,
     )
     ids = dict(Department.objects.values_list("code", "id"))
-    to_link = [Department(id=ids[s["code"]], parent_id=ids[s["parent_code"]])
-               for s in specs if s["parent_code"] in ids]
+    to_link = [
+        Department(id=ids[s["code"]], parent_id=ids[s["parent_code"]])
+        for s in specs
+        if s["parent_code"] in ids
+    ]
     Department.objects.bulk_update(to_link, ["parent"], batch_size=1000)
     if specs:
-        audit.record("accounts.department.seed", actor=actor, object_type="accounts.department",
-                     extra={"added": len(specs)})
+        audit.record(
+            "accounts.department.seed",
+            actor=actor,
+            object_type="accounts.department",
+            extra={"added": len(specs)},
+        )
     return len(specs)
 
 
@@ -132,8 +211,13 @@ def update_department(actor, department: Department, **changes) -> Department:
         setattr(department, key, value)
     department.full_clean()
     department.save()
-    audit.record("accounts.department.update", actor=actor, obj=department, before=before,
-                 after={k: str(getattr(department, k)) for k in changes})
+    audit.record(
+        "accounts.department.update",
+        actor=actor,
+        obj=department,
+        before=before,
+        after={k: str(getattr(department, k)) for k in changes},
+    )
     return department
 
 
@@ -150,9 +234,17 @@ def generate_password() -> str:
 
 
 @transaction.atomic
-def save_user(actor, username: str, *, role: str, region_code: str | None,
-              department_code: str | None = None, password: str | None = None,
-              full_name: str = "", generate: bool = True) -> UserResult:
+def save_user(
+    actor,
+    username: str,
+    *,
+    role: str,
+    region_code: str | None,
+    department_code: str | None = None,
+    password: str | None = None,
+    full_name: str = "",
+    generate: bool = True,
+) -> UserResult:
     """Create a user, or update an existing one's role, jurisdiction and department.
 
     A new user without a password gets a generated one (returned once). Staff roles need a
@@ -175,8 +267,9 @@ def save_user(actor, username: str, *, role: str, region_code: str | None,
         errors.append(FieldError("region", "工作人员必须指定辖区"))
     department = None
     if department_code:
-        department = Department.objects.select_related("region").filter(
-            code=department_code).first()
+        department = (
+            Department.objects.select_related("region").filter(code=department_code).first()
+        )
         if department is None:
             errors.append(FieldError("department", f"机构代码 {department_code} 不存在"))
         elif region is not None and region.path not in ancestor_paths(department.region.path):
@@ -211,8 +304,13 @@ def save_user(actor, username: str, *, role: str, region_code: str | None,
         user.set_unusable_password()
     user.save()
     user.groups.set([Group.objects.get_or_create(name=role)[0]])
-    audit.record("accounts.user.create" if created else "accounts.user.update", actor=actor,
-                 obj=user, before=before, after=_user_summary(user))
+    audit.record(
+        "accounts.user.create" if created else "accounts.user.update",
+        actor=actor,
+        obj=user,
+        before=before,
+        after=_user_summary(user),
+    )
     return UserResult(user, created, clear)
 
 
@@ -231,8 +329,9 @@ def set_password(actor, user: User, password: str) -> None:
     try:
         validate_password(password, user)
     except ValidationError as exc:
-        raise ServiceError("密码不符合要求", [FieldError("password", "；".join(exc.messages))]) \
-            from None
+        raise ServiceError(
+            "密码不符合要求", [FieldError("password", "；".join(exc.messages))]
+        ) from None
     user.set_password(password)
     user.save(update_fields=["password"])
     audit.record("accounts.user.password", actor=actor, obj=user)
@@ -248,11 +347,18 @@ def issue_token(actor, user: User, name: str = "", days: int | None = None) -> t
     """Create a token and return it with its clear text, which is never stored or shown again."""
     clear = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=name, prefix=clear[len(TOKEN_PREFIX):][:8], digest=_digest(clear),
+        user=user,
+        name=name,
+        prefix=clear[len(TOKEN_PREFIX) :][:8],
+        digest=_digest(clear),
         expires_at=timezone.now() + timedelta(days=days) if days else None,
     )
-    audit.record("accounts.token.issue", actor=actor, obj=token,
-                 after={"user": user.username, "prefix": token.prefix, "name": name})
+    audit.record(
+        "accounts.token.issue",
+        actor=actor,
+        obj=token,
+        after={"user": user.username, "prefix": token.prefix, "name": name},
+    )
     return token, clear
 
 
@@ -261,8 +367,12 @@ def revoke_token(actor, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        audit.record("accounts.token.revoke", actor=actor, obj=token,
-                     after={"user": token.user.username, "prefix": token.prefix})
+        audit.record(
+            "accounts.token.revoke",
+            actor=actor,
+            obj=token,
+            after={"user": token.user.username, "prefix": token.prefix},
+        )
     return token
 
 
@@ -271,11 +381,18 @@ def user_for_token(clear: str) -> User | None:
     busy client does not turn every read into a write."""
     if not clear.startswith(TOKEN_PREFIX):
         return None
-    token = (ApiToken.objects.select_related("user", "user__jurisdiction")
-             .filter(digest=_digest(clear)).first())
+    token = (
+        ApiToken.objects.select_related("user", "user__jurisdiction")
+        .filter(digest=_digest(clear))
+        .first()
+    )
     now = timezone.now()
-    if (token is None or token.revoked_at is not None or not token.user.is_active
-            or (token.expires_at is not None and token.expires_at <= now)):
+    if (
+        token is None
+        or token.revoked_at is not None
+        or not token.user.is_active
+        or (token.expires_at is not None and token.expires_at <= now)
+    ):
         return None
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

@@ -16,8 +16,17 @@ from typing import Any
 
 GENESIS = "0" * 64
 HASHED_FIELDS = (
-    "seq", "time", "actor", "actor_id", "action", "object_type", "object_id",
-    "region_path", "summary", "request_id", "prev_hash",
+    "seq",
+    "time",
+    "actor",
+    "actor_id",
+    "action",
+    "object_type",
+    "object_id",
+    "region_path",
+    "summary",
+    "request_id",
+    "prev_hash",
 )
 
 
@@ -29,8 +38,9 @@ def canonical(record: Mapping[str, Any]) -> bytes:
         if isinstance(value, datetime):
             value = value.astimezone(UTC).isoformat(timespec="microseconds")
         data[name] = value
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
-                      default=str).encode()
+    return json.dumps(
+        data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+    ).encode()
 
 
 def record_hash(record: Mapping[str, Any]) -> str:
@@ -55,8 +65,7 @@ def verify(records: Iterable[Mapping[str, Any]], head: tuple[int, str] | None) -
     for rec in records:
         seq = rec["seq"]
         if seq != expected:
-            return Verdict(False, checked, expected,
-                           f"记录 #{expected} 缺失（下一条为 #{seq}）")
+            return Verdict(False, checked, expected, f"记录 #{expected} 缺失（下一条为 #{seq}）")
         if rec["prev_hash"] != prev_hash:
             return Verdict(False, checked, seq, f"记录 #{seq} 的前序哈希与记录 #{seq - 1} 不符")
         if record_hash(rec) != rec["hash"]:
@@ -65,6 +74,10 @@ def verify(records: Iterable[Mapping[str, Any]], head: tuple[int, str] | None) -
     if head is not None:
         head_seq, head_hash = head
         if head_seq != expected - 1 or (head_seq and head_hash != prev_hash):
-            return Verdict(False, checked, expected,
-                           f"审计链末尾缺失记录：应有 {head_seq} 条，实有 {expected - 1} 条")
+            return Verdict(
+                False,
+                checked,
+                expected,
+                f"审计链末尾缺失记录：应有 {head_seq} 条，实有 {expected - 1} 条",
+            )
     return Verdict(True, checked)

@@ -18,14 +18,20 @@ class InitReport:
     roles: int
 
 
-def initialise(*, seed: int = 0, grids_per_community: int = DEFAULT_GRIDS_PER_COMMUNITY,
-               migrate: bool = True, progress=None) -> InitReport:
+def initialise(
+    *,
+    seed: int = 0,
+    grids_per_community: int = DEFAULT_GRIDS_PER_COMMUNITY,
+    migrate: bool = True,
+    progress=None,
+) -> InitReport:
     """Migrate, then add whatever of the base data is missing. Safe to run again."""
     if migrate:
         call_command("migrate", interactive=False, verbosity=0)
     roles = accounts.sync_roles("init")
-    loaded = geo.load_shenzhen("init", grids_per_community=grids_per_community, seed=seed,
-                               progress=progress)
+    loaded = geo.load_shenzhen(
+        "init", grids_per_community=grids_per_community, seed=seed, progress=progress
+    )
     departments = accounts.seed_departments("init")
     return InitReport(loaded.created, departments, roles)
 
@@ -53,13 +59,26 @@ def demo_users() -> list[tuple[str, str, str, str]]:
     logins = []
     for username, role, region, dept, name in DEMO_USERS:
         password = accounts.generate_password()
-        result = accounts.save_user("demo", username, role=role, region_code=region,
-                                    department_code=dept, password=password, full_name=name)
+        result = accounts.save_user(
+            "demo",
+            username,
+            role=role,
+            region_code=region,
+            department_code=dept,
+            password=password,
+            full_name=name,
+        )
         where = result.user.jurisdiction.name if result.user.jurisdiction_id else "—"
         logins.append((username, role_label(role), where, password))
     password = accounts.generate_password()
-    admin = accounts.save_user("demo", "admin", role="steward", region_code="440300",
-                               password=password, full_name="系统管理员")
+    admin = accounts.save_user(
+        "demo",
+        "admin",
+        role="steward",
+        region_code="440300",
+        password=password,
+        full_name="系统管理员",
+    )
     accounts.make_superuser("demo", admin.user)
     logins.append(("admin", "超级管理员", "深圳市", password))
     return logins

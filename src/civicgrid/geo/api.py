@@ -63,9 +63,21 @@ def get_region(request, code: str):
         for r in reversed(selectors.ancestors(region))
     ]
     return {
-        **{f: getattr(region, f) for f in ("code", "name", "level", "parent_id", "synthetic",
-                                            "official_name", "district_code", "area_km2",
-                                            "lon", "lat")},
+        **{
+            f: getattr(region, f)
+            for f in (
+                "code",
+                "name",
+                "level",
+                "parent_id",
+                "synthetic",
+                "official_name",
+                "district_code",
+                "area_km2",
+                "lon",
+                "lat",
+            )
+        },
         "path": region.path_items,
         "counts": selectors.descendant_counts(region),
     }

@@ -85,7 +85,7 @@ def _parse_geometry(raw) -> tuple[shapely.Geometry | None, list[str]]:
         return None, problems
     try:
         geom = shapely.from_geojson(json.dumps(raw))
-    except Exception as exc:  # noqa: BLE001 - GEOS says what is wrong; pass it on
+    except Exception as exc:
         return None, [f"几何无法解析：{exc}"]
     if not geom.is_valid:
         return None, [f"多边形无效：{shapely.is_valid_reason(geom)}"]
@@ -99,8 +99,11 @@ def read_features(path: Path) -> tuple[list[_Feature], list[Problem]]:
         data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise RegionImportError([Problem(0, "", f"无法读取 GeoJSON 文件：{exc}")]) from None
-    if not isinstance(data, dict) or data.get("type") != "FeatureCollection" \
-            or not isinstance(data.get("features"), list):
+    if (
+        not isinstance(data, dict)
+        or data.get("type") != "FeatureCollection"
+        or not isinstance(data.get("features"), list)
+    ):
         raise RegionImportError([Problem(0, "", "文件须为 GeoJSON FeatureCollection")])
     features, problems, seen = [], [], {}
     for i, feat in enumerate(data["features"], start=1):
@@ -126,12 +129,15 @@ def _check_codes(features: list[_Feature], nodes: dict[str, Region]) -> list[Pro
         if len(f.code) == 14:
             community = nodes.get(f.code[:12])
             if community is None or community.level != Level.COMMUNITY:
-                problems.append(Problem(f.index, f.code,
-                                        f"网格代码的前 12 位 {f.code[:12]} 不是已知社区"))
+                problems.append(
+                    Problem(f.index, f.code, f"网格代码的前 12 位 {f.code[:12]} 不是已知社区")
+                )
             elif f.code[12:] == "00":
                 problems.append(Problem(f.index, f.code, "网格序号须为 01–99"))
         elif f.code not in nodes:
-            problems.append(Problem(f.index, f.code, "区域代码不存在（只能新增网格，不能新增区/街道/社区）"))
+            problems.append(
+                Problem(f.index, f.code, "区域代码不存在（只能新增网格，不能新增区/街道/社区）")
+            )
         elif f.code == shenzhen.CITY_CODE:
             problems.append(Problem(f.index, f.code, "全市边界由各区边界合成，不能直接导入"))
     return problems
@@ -151,6 +157,7 @@ def import_regions(path: Path, actor=None, *, seed: int = 0) -> ImportResult:
 
     result = ImportResult()
     new_geoms: dict[str, shapely.Geometry] = {f.code: f.geom for f in features}
+
     # polygons as they will be: the file's, else the stored ones
     def geom_of(code: str):
         return new_geoms[code] if code in new_geoms else nodes[code].shape
@@ -163,8 +170,9 @@ def import_regions(path: Path, actor=None, *, seed: int = 0) -> ImportResult:
         if parent and parent != shenzhen.CITY_CODE:
             share = _outside_share(f.geom, geom_of(parent))
             if share > INSIDE_TOLERANCE:
-                problems.append(Problem(f.index, f.code, f"有 {share:.1%} 的面积超出上级区域 "
-                                                         f"{parent} 的边界"))
+                problems.append(
+                    Problem(f.index, f.code, f"有 {share:.1%} 的面积超出上级区域 {parent} 的边界")
+                )
     if problems:
         raise RegionImportError(problems)
 
@@ -183,10 +191,15 @@ def import_regions(path: Path, actor=None, *, seed: int = 0) -> ImportResult:
             community = nodes[f.code[:12]]
             seq = int(f.code[12:])
             node = Region.objects.create(
-                code=f.code, name=f.name or shenzhen.grid_name(community.name, seq),
-                level=Level.GRID, parent=community, path=f"{community.path}.{f.code}",
-                district_code=community.district_code, synthetic=False,
-                **geometry_fields(f.geom))
+                code=f.code,
+                name=f.name or shenzhen.grid_name(community.name, seq),
+                level=Level.GRID,
+                parent=community,
+                path=f"{community.path}.{f.code}",
+                district_code=community.district_code,
+                synthetic=False,
+                **geometry_fields(f.geom),
+            )
             nodes[f.code] = node
             result.created.append(f.code)
 
@@ -235,8 +248,16 @@ def import_regions(path: Path, actor=None, *, seed: int = 0) -> ImportResult:
             setattr(city, key, value)
         city.save()
     bump_geometry_version()
-    audit.record("geo.regions.import", actor=actor, object_type="geo.region",
-                 object_id=Path(path).name[:64], region_path=shenzhen.CITY_CODE,
-                 extra={"updated": result.updated, "created": result.created,
-                        "regenerated": result.regenerated})
+    audit.record(
+        "geo.regions.import",
+        actor=actor,
+        object_type="geo.region",
+        object_id=Path(path).name[:64],
+        region_path=shenzhen.CITY_CODE,
+        extra={
+            "updated": result.updated,
+            "created": result.created,
+            "regenerated": result.regenerated,
+        },
+    )
     return result

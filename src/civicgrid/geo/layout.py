@@ -13,7 +13,6 @@ compactness are measured in a local equirectangular frame so cells are not stret
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import zlib
@@ -26,10 +25,11 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry import MultiPolygon, Polygon, shape
 
+from civicgrid.geo.shenzhen import DAPENG_CODE, LONGGANG_CODE
+
 __all__ = [
     "DAPENG_CODE",
     "DAPENG_FRACTION",
-    "DAPENG_STREETS",
     "DAPENG_STREET_OFFICES",
     "DEFAULT_GRIDS_PER_COMMUNITY",
     "LONGGANG_CODE",
@@ -38,29 +38,24 @@ __all__ = [
     "build_shenzhen",
     "carve_dapeng",
     "load_shenzhen_districts",
-    "load_shenzhen_tree",
     "order_west_east_north_south",
     "partition",
 ]
 
 Geom = Polygon | MultiPolygon
 
-# 12 base grids per community gives 783 × 12 = 9,396 grids city-wide: the order of magnitude
-# Shenzhen actually runs (南山 alone reports 1,978 base grids over ~100 communities, i.e. ~20 per
-# community, while older districts have fewer), and enough to make the locator work at scale.
+# 783 communities × 12 = 9,396 base grids city-wide: Shenzhen's order of magnitude (南山 alone
+# reports 1,978 base grids over ~100 communities, ~20 each), enough to exercise the locator at
+# city scale while a full synthetic build stays within seconds.
 DEFAULT_GRIDS_PER_COMMUNITY = 12
 
-LONGGANG_CODE = "440307"
-# 大鹏新区 is a functional area, not a statistical district: it has no code of its own, so the
-# governance tree gives it this non-statistical key while its streets keep their 440307 codes.
-DAPENG_CODE = "440399"
-DAPENG_STREETS = ("440307009", "440307010", "440307011")  # 葵涌, 大鹏, 南澳
 # Approximate street-office locations; whatever 大鹏 polygon we carve must contain them.
 DAPENG_STREET_OFFICES = ((114.425, 22.633), (114.477, 22.594), (114.535, 22.538))
 # Land areas after the split (km²): 大鹏 ≈ 295, the rest of 龙岗 ≈ 388.
 DAPENG_FRACTION = 295.0 / (295.0 + 388.0)
 
-_EARTH_RADIUS_KM = 6371.0072  # authalic radius: sphere with the WGS84 ellipsoid's surface area
+_WGS84_A_KM = 6378.137
+_WGS84_E2 = 0.00669437999014
 _SAMPLES_PER_CELL = 80
 _MIN_SAMPLES = 600
 _MAX_SAMPLES = 6000
@@ -94,17 +89,25 @@ def _clean(geom: shapely.Geometry) -> Geom:
 
 
 def area_km2(geom: shapely.Geometry) -> float:
-    """Area in km² via Lambert's cylindrical equal-area projection (spherical, ≈0.3 % accurate).
+    """Area in km² via a cylindrical equal-area projection fitted to the geometry's latitude.
 
     Degree² areas are not comparable between latitudes, and district/street statistics are
-    quoted in km², so ratios against real figures are taken on this.
+    quoted in km², so ratios against real figures are taken on this. The sphere's radius is the
+    WGS84 ellipsoid's Gaussian radius √(MN) at the geometry's mid-latitude, which is good to
+    ~0.01 % over a city (a global mean radius would be 0.25 % off at Shenzhen's latitude).
     """
+    if geom.is_empty:
+        return 0.0
+    _, miny, _, maxy = geom.bounds
+    sin2 = math.sin(math.radians((miny + maxy) / 2.0)) ** 2
+    w = 1.0 - _WGS84_E2 * sin2
+    radius = _WGS84_A_KM * math.sqrt(1.0 - _WGS84_E2) / w  # √(M·N)
     rad = math.pi / 180.0
 
     def project(coords: NDArray[np.float64]) -> NDArray[np.float64]:
         out = np.empty_like(coords)
-        out[:, 0] = coords[:, 0] * rad * _EARTH_RADIUS_KM
-        out[:, 1] = np.sin(coords[:, 1] * rad) * _EARTH_RADIUS_KM
+        out[:, 0] = coords[:, 0] * rad * radius
+        out[:, 1] = np.sin(coords[:, 1] * rad) * radius
         return out
 
     return float(shapely.area(shapely.transform(geom, project)))
@@ -114,7 +117,8 @@ def area_km2(geom: shapely.Geometry) -> float:
 class _Frame:
     """A local equirectangular frame: x = Δlon·cos(lat0), y = Δlat, both in degrees of latitude.
 
-    Straight lines stay straight (it is affine), so Voronoi cells built here map back exactly.
+    It is affine, so straight edges stay straight and cells built here map back to lon/lat
+    without distortion.
     """
 
     lon0: float
@@ -483,8 +487,8 @@ def carve_dapeng(
 ) -> tuple[Geom, Geom]:
     """Split 龙岗区 into (龙岗 proper, 大鹏新区); 大鹏 is the eastern peninsula.
 
-    If the polygon's parts already separate the peninsula (as in the packaged simplified
-    boundaries, where 龙岗 proper and 大鹏 only meet through 坪山/盐田) and that piece's share of
+    If the peninsula is already a separate part of the MultiPolygon (as in the packaged
+    simplified boundaries, where 坪山 and 盐田 lie between it and 龙岗 proper) and its share of
     the area is within ``tolerance`` of the real ratio, the parts are used as they are: a real
     boundary beats any cut. Otherwise a straight cut is searched: over 72 directions, the line
     that leaves ``fraction`` of the area on the anchors' side, keeping the anchors (the three
@@ -576,36 +580,6 @@ def load_shenzhen_districts(geojson_path: str | PathLike[str]) -> dict[str, Geom
         raise ValueError("the boundary file has no 龙岗区 (440307) to carve 大鹏新区 from")
     out[LONGGANG_CODE], out[DAPENG_CODE] = carve_dapeng(out[LONGGANG_CODE])
     return dict(sorted(out.items()))
-
-
-def load_shenzhen_tree(
-    streets_csv: str | PathLike[str], communities_csv: str | PathLike[str]
-) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-    """(district → street codes, street → community codes) from the statistical code lists.
-
-    Only rows with ``is_street=1`` are governance streets (bonded zones etc. are not), and
-    大鹏's three streets move under ``DAPENG_CODE`` while keeping their codes.
-    """
-    streets: dict[str, list[str]] = {}
-    known: set[str] = set()
-    with open(streets_csv, encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            if row["is_street"].strip() != "1":
-                continue
-            code = row["code"].strip()
-            district = DAPENG_CODE if code in DAPENG_STREETS else code[:6]
-            streets.setdefault(district, []).append(code)
-            known.add(code)
-    communities: dict[str, list[str]] = {}
-    with open(communities_csv, encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            street = row["streetCode"].strip()
-            if street in known:
-                communities.setdefault(street, []).append(row["code"].strip())
-    return (
-        {k: sorted(v) for k, v in sorted(streets.items())},
-        {k: sorted(v) for k, v in sorted(communities.items())},
-    )
 
 
 def build_shenzhen(

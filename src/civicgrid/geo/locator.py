@@ -14,11 +14,11 @@ import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["Locator"]
+__all__ = ["PREDICATE", "Locator"]
 
 # "intersects" rather than "within": a point exactly on a grid edge belongs to a grid (the
 # lower-indexed one) instead of falling between two; the cost is the same.
-_PREDICATE = "intersects"
+PREDICATE = "intersects"
 
 
 class Locator:
@@ -44,13 +44,13 @@ class Locator:
 
     def locate(self, lon: float, lat: float) -> int | None:
         """Index of the grid containing the point, or None if it is outside every grid."""
-        hits = self.tree.query(shapely.points(lon, lat), predicate=_PREDICATE)
+        hits = self.tree.query(shapely.points(lon, lat), predicate=PREDICATE)
         return int(hits.min()) if hits.size else None
 
     def locate_many(self, lons: ArrayLike, lats: ArrayLike) -> NDArray[np.intp]:
         """Vectorised :meth:`locate`: an int array, -1 for points outside every grid."""
-        pts = shapely.points(lons, lats)
-        src, hit = self.tree.query(pts.ravel(), predicate=_PREDICATE)
+        pts = np.asarray(shapely.points(lons, lats))
+        src, hit = self.tree.query(pts.ravel(), predicate=PREDICATE)
         out = np.full(pts.size, -1, dtype=np.intp)
         if src.size:
             if src.size > 1 and not bool(np.all(src[1:] >= src[:-1])):

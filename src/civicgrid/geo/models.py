@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
 
 
 class Level(models.TextChoices):
-    CITY = "city", "市"
-    DISTRICT = "district", "区"
-    STREET = "street", "街道"
-    COMMUNITY = "community", "社区"
-    GRID = "grid", "网格"
+    CITY = "city", _("市")
+    DISTRICT = "district", _("区")
+    STREET = "street", _("街道")
+    COMMUNITY = "community", _("社区")
+    GRID = "grid", _("网格")
 
 
 LEVEL_ORDER = [Level.CITY, Level.DISTRICT, Level.STREET, Level.COMMUNITY, Level.GRID]
@@ -30,13 +31,18 @@ class Region(models.Model):
     official_name = models.CharField("规范全称", max_length=128, blank=True)
     level = models.CharField("层级", max_length=16, choices=Level.choices, db_index=True)
     parent = models.ForeignKey(
-        "self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name="上级",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="children",
     )
     path = models.CharField("路径", max_length=120, unique=True)
     district_code = models.CharField("所属区", max_length=6, db_index=True, blank=True)
-    synthetic = models.BooleanField("生成的边界", default=True,
-                                    help_text="边界为系统生成的示意多边形，尚未导入真实边界")
+    synthetic = models.BooleanField(
+        "生成的边界", default=True, help_text="边界为系统生成的示意多边形，尚未导入真实边界"
+    )
     geometry = models.BinaryField("边界 (WKB)", null=True, blank=True)
     area_km2 = models.FloatField("面积 (km²)", null=True, blank=True)
     lon = models.FloatField("代表点经度", null=True, blank=True)
@@ -77,3 +83,6 @@ class GeometryVersion(models.Model):
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     version = models.CharField(max_length=32, default="")
+
+    def __str__(self) -> str:
+        return self.version

@@ -48,8 +48,7 @@ def ancestors(region: Region) -> list[Region]:
 
 
 def descendant_counts(region: Region) -> dict[str, int]:
-    rows = (Region.objects.filter(subtree_q(region)).values("level")
-            .annotate(n=Count("code")))
+    rows = Region.objects.filter(subtree_q(region)).values("level").annotate(n=Count("code"))
     return {r["level"]: r["n"] for r in rows}
 
 
@@ -58,8 +57,9 @@ def children_with_counts(region: Region) -> list[dict]:
     children = list(Region.objects.defer("geometry").filter(parent=region).order_by("code"))
     counts: dict[str, dict[str, int]] = {c.code: {} for c in children}
     depth = len(region.path.split("."))
-    rows = (Region.objects.filter(subtree_q(region)).exclude(parent=region)
-            .values_list("path", "level"))
+    rows = (
+        Region.objects.filter(subtree_q(region)).exclude(parent=region).values_list("path", "level")
+    )
     for path, level in rows.iterator(5000):
         child = path.split(".")[depth]
         if child in counts:
@@ -77,9 +77,11 @@ def geojson_features(qs: QuerySet) -> dict:
     return {
         "type": "FeatureCollection",
         "features": [
-            {"type": "Feature",
-             "properties": {"code": r[0], "name": r[1], "level": r[2], "synthetic": r[3]},
-             "geometry": json.loads(t) if t else None}
+            {
+                "type": "Feature",
+                "properties": {"code": r[0], "name": r[1], "level": r[2], "synthetic": r[3]},
+                "geometry": json.loads(t) if t else None,
+            }
             for r, t in zip(rows, texts, strict=True)
         ],
     }
@@ -105,11 +107,17 @@ def _current_version() -> str:
 
 
 def _build(version: str) -> _Index:
-    grids = list(Region.objects.filter(level=Level.GRID).exclude(geometry=None)
-                 .order_by("code").values_list("code", "geometry"))
+    grids = list(
+        Region.objects.filter(level=Level.GRID)
+        .exclude(geometry=None)
+        .order_by("code")
+        .values_list("code", "geometry")
+    )
     locator = Locator([g[0] for g in grids], shapely.from_wkb([bytes(g[1]) for g in grids]))
-    nodes = {c: (n, lv, p) for c, n, lv, p in
-             Region.objects.values_list("code", "name", "level", "parent_id")}
+    nodes = {
+        c: (n, lv, p)
+        for c, n, lv, p in Region.objects.values_list("code", "name", "level", "parent_id")
+    }
     return _Index(version, locator, nodes)
 
 
@@ -144,8 +152,9 @@ def locate(lon: float, lat: float, crs: str = "wgs84") -> Located:
     try:
         wlon, wlat = to_wgs84(lon, lat, crs)
     except ValueError:
-        raise ServiceError("输入有误", [FieldError("crs", "坐标系须为 wgs84、gcj02 或 bd09")]) \
-            from None
+        raise ServiceError(
+            "输入有误", [FieldError("crs", "坐标系须为 wgs84、gcj02 或 bd09")]
+        ) from None
     idx = index()
     i = idx.locator.locate(float(wlon), float(wlat))
     if i is None:

@@ -41,20 +41,25 @@ def bump_geometry_version() -> None:
     GeometryVersion.objects.update_or_create(pk=1, defaults={"version": uuid.uuid4().hex})
 
 
-def shenzhen_geometry(grids_per_community: int = layout.DEFAULT_GRIDS_PER_COMMUNITY,
-                      seed: int = 0) -> dict:
+def shenzhen_geometry(
+    grids_per_community: int = layout.DEFAULT_GRIDS_PER_COMMUNITY, seed: int = 0
+) -> dict:
     """Polygons for every code of Shenzhen's tree: real districts, synthetic below them."""
-    data = shenzhen.DATA_DIR
-    districts = layout.load_shenzhen_districts(data / "shenzhen_districts.geojson")
-    streets, communities = layout.load_shenzhen_tree(data / "shenzhen_streets.csv",
-                                                     data / "shenzhen_communities.csv")
-    return layout.build_shenzhen(districts, streets, communities,
-                                 grids_per_community=grids_per_community, seed=seed)
+    districts = layout.load_shenzhen_districts(shenzhen.DATA_DIR / "shenzhen_districts.geojson")
+    streets, communities = shenzhen.children(shenzhen.load_tree())
+    return layout.build_shenzhen(
+        districts, streets, communities, grids_per_community=grids_per_community, seed=seed
+    )
 
 
 @transaction.atomic
-def load_shenzhen(actor=None, *, grids_per_community: int = layout.DEFAULT_GRIDS_PER_COMMUNITY,
-                  seed: int = 0, progress: Progress | None = None) -> LoadReport:
+def load_shenzhen(
+    actor=None,
+    *,
+    grids_per_community: int = layout.DEFAULT_GRIDS_PER_COMMUNITY,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> LoadReport:
     """Create every node of Shenzhen's tree that is missing, with synthetic polygons.
 
     Existing nodes are left untouched (a city may have imported real polygons or renamed
@@ -67,8 +72,9 @@ def load_shenzhen(actor=None, *, grids_per_community: int = layout.DEFAULT_GRIDS
         Region.objects.filter(level=Level.GRID).values_list("parent_id", flat=True).distinct()
     )
     missing = [s for s in specs if s.code not in existing]
-    grid_less = [s for s in specs if s.level == "community" and s.code not in
-                 communities_with_grids]
+    grid_less = [
+        s for s in specs if s.level == "community" and s.code not in communities_with_grids
+    ]
     if not missing and not grid_less:
         return report
 
@@ -88,30 +94,67 @@ def load_shenzhen(actor=None, *, grids_per_community: int = layout.DEFAULT_GRIDS
         path = s.code if s.parent is None else f"{paths[s.parent]}.{s.code}"
         paths[s.code] = path
         geom = city_geom if s.level == "city" else geoms[s.code]
-        rows.append(Region(code=s.code, name=s.name, official_name=s.official_name,
-                           level=s.level, parent_id=s.parent, path=path,
-                           district_code=s.district,
-                           synthetic=s.level in ("street", "community")
-                           or s.code in (shenzhen.DAPENG_CODE, shenzhen.LONGGANG_CODE),
-                           **geometry_fields(geom)))
+        rows.append(
+            Region(
+                code=s.code,
+                name=s.name,
+                official_name=s.official_name,
+                level=s.level,
+                parent_id=s.parent,
+                path=path,
+                district_code=s.district,
+                synthetic=s.level in ("street", "community")
+                or s.code in (shenzhen.DAPENG_CODE, shenzhen.LONGGANG_CODE),
+                **geometry_fields(geom),
+            )
+        )
         report.created[s.level] = report.created.get(s.level, 0) + 1
     names = {s.code: s.name for s in specs}
     for s in grid_less:
         seq = 1
         while (code := shenzhen.grid_code(s.code, seq)) in geoms:
-            rows.append(Region(code=code, name=shenzhen.grid_name(names[s.code], seq),
-                               level=Level.GRID, parent_id=s.code, path=f"{paths[s.code]}.{code}",
-                               district_code=s.district, synthetic=True,
-                               **geometry_fields(geoms[code])))
+            rows.append(
+                Region(
+                    code=code,
+                    name=shenzhen.grid_name(names[s.code], seq),
+                    level=Level.GRID,
+                    parent_id=s.code,
+                    path=f"{paths[s.code]}.{code}",
+                    district_code=s.district,
+                    synthetic=True,
+                    **geometry_fields(geoms[code]),
+                )
+            )
             seq += 1
             report.created["grid"] = report.created.get("grid", 0) + 1
     batch = 1000
     for start in range(0, len(rows), batch):
-        Region.objects.bulk_create(rows[start:start + batch])
+        Region.objects.bulk_create(rows[start : start + batch])
         step("写入区域", min(start + batch, len(rows)), len(rows))
     bump_geometry_version()
-    audit.record("geo.tree.load", actor=actor, object_type="geo.region",
-                 object_id=shenzhen.CITY_CODE, region_path=shenzhen.CITY_CODE,
-                 extra={"created": report.created, "grids_per_community": grids_per_community,
-                        "seed": seed})
+    audit.record(
+        "geo.tree.load",
+        actor=actor,
+        object_type="geo.region",
+        object_id=shenzhen.CITY_CODE,
+        region_path=shenzhen.CITY_CODE,
+        extra={"created": report.created, "grids_per_community": grids_per_community, "seed": seed},
+    )
     return report
+
+
+@transaction.atomic
+def rename_region(actor, region: Region, name: str) -> Region:
+    """Change a node's display name (codes never change)."""
+    name = name.strip()
+    if not name:
+        from civicgrid.core.errors import FieldError, ServiceError
+
+        raise ServiceError("名称不能为空", [FieldError("name", "必填")])
+    before = region.name
+    Region.objects.filter(pk=region.pk).update(name=name)
+    region.name = name
+    audit.record(
+        "geo.region.rename", actor=actor, obj=region, before={"name": before}, after={"name": name}
+    )
+    return region

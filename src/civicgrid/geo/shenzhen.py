@@ -53,12 +53,14 @@ def load_tree(data_dir: Path = DATA_DIR) -> list[RegionSpec]:
                 continue  # bonded zones, airport area: not governance streets
             district = governance_district(row["code"])
             districts.setdefault(row["areaCode"], row["areaName"])
-            streets.append(RegionSpec(row["code"], row["name"], row["name"], "street",
-                                      district, district))
+            streets.append(
+                RegionSpec(row["code"], row["name"], row["name"], "street", district, district)
+            )
     for code, name in sorted(districts.items()):
         specs.append(RegionSpec(code, name, name, "district", CITY_CODE, code))
-    specs.append(RegionSpec(DAPENG_CODE, DAPENG_NAME, DAPENG_NAME, "district", CITY_CODE,
-                            DAPENG_CODE))
+    specs.append(
+        RegionSpec(DAPENG_CODE, DAPENG_NAME, DAPENG_NAME, "district", CITY_CODE, DAPENG_CODE)
+    )
     specs.extend(streets)
     street_district = {s.code: s.district for s in streets}
     with open(data_dir / "shenzhen_communities.csv", encoding="utf-8") as fh:
@@ -66,9 +68,32 @@ def load_tree(data_dir: Path = DATA_DIR) -> list[RegionSpec]:
             street = row["streetCode"]
             if street not in street_district:
                 continue  # placeholder communities of the special zones
-            specs.append(RegionSpec(row["code"], short_community_name(row["name"]), row["name"],
-                                    "community", street, street_district[street]))
+            specs.append(
+                RegionSpec(
+                    row["code"],
+                    short_community_name(row["name"]),
+                    row["name"],
+                    "community",
+                    street,
+                    street_district[street],
+                )
+            )
     return specs
+
+
+def children(specs: list[RegionSpec]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """(district → street codes, street → community codes), sorted, for the layout."""
+    streets: dict[str, list[str]] = {}
+    communities: dict[str, list[str]] = {}
+    for s in specs:
+        if s.level == "street":
+            streets.setdefault(s.parent, []).append(s.code)
+        elif s.level == "community":
+            communities.setdefault(s.parent, []).append(s.code)
+    return (
+        {k: sorted(v) for k, v in streets.items()},
+        {k: sorted(v) for k, v in communities.items()},
+    )
 
 
 def grid_code(community_code: str, seq: int) -> str:

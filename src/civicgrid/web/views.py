@@ -32,8 +32,9 @@ def region(request, code: str):
 def _region_context(node) -> dict:
     children = selectors.children_with_counts(node)
     counts = selectors.descendant_counts(node)
-    levels = [lv for lv in (Level.DISTRICT, Level.STREET, Level.COMMUNITY, Level.GRID)
-              if counts.get(lv)]
+    levels = [
+        lv for lv in (Level.DISTRICT, Level.STREET, Level.COMMUNITY, Level.GRID) if counts.get(lv)
+    ]
     for c in children:
         c["cells"] = [c["counts"].get(lv, 0) for lv in levels[1:]]
     return {

@@ -14,8 +14,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("name", help="登录名")
-        parser.add_argument("--role", required=True, choices=sorted(ROLES),
-                            help="角色：" + "、".join(f"{r.code}={r.label}" for r in ROLES.values()))
+        roles = "、".join(f"{r.code}={r.label}" for r in ROLES.values())
+        parser.add_argument("--role", required=True, choices=sorted(ROLES), help="角色：" + roles)
         parser.add_argument("--region", help="辖区区域代码，如 440306（宝安区）")
         parser.add_argument("--department", help="所属机构代码，如 440306-ZJ")
         parser.add_argument("--password", help="密码（至少 10 位）；省略则自动生成")
@@ -25,8 +25,12 @@ class Command(BaseCommand):
     def handle(self, *args, **o):
         try:
             result = services.save_user(
-                "cli", o["name"], role=o["role"], region_code=o["region"],
-                department_code=o["department"], password=o["password"],
+                "cli",
+                o["name"],
+                role=o["role"],
+                region_code=o["region"],
+                department_code=o["department"],
+                password=o["password"],
                 full_name=o["full_name"],
             )
         except ServiceError as exc:
@@ -35,7 +39,9 @@ class Command(BaseCommand):
             services.make_superuser("cli", result.user)
         u = result.user
         where = u.jurisdiction.name if u.jurisdiction_id else "—"
-        self.stdout.write(f"{'已创建' if result.created else '已更新'}用户 {u.username}"
-                          f"（{ROLES[o['role']].label}，辖区 {where}）")
+        self.stdout.write(
+            f"{'已创建' if result.created else '已更新'}用户 {u.username}"
+            f"（{ROLES[o['role']].label}，辖区 {where}）"
+        )
         if result.password:
             self.stdout.write(f"初始密码：{result.password}")

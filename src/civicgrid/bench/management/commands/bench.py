@@ -13,8 +13,11 @@ class Command(BaseCommand):
     help = "基准测试：测量吞吐量与同机物理极限之比；--json 时最后一行为 JSON 结果"
 
     def add_arguments(self, parser):
-        parser.add_argument("name", choices=sorted(BENCHMARKS),
-                            help="; ".join(f"{k}: {v[0]}" for k, v in BENCHMARKS.items()))
+        parser.add_argument(
+            "name",
+            choices=sorted(BENCHMARKS),
+            help="; ".join(f"{k}: {v[0]}" for k, v in BENCHMARKS.items()),
+        )
         parser.add_argument("--scale", type=float, default=1.0, help="规模系数（默认 1.0）")
         parser.add_argument("--json", action="store_true", help="以 JSON 输出结果")
 

@@ -22,8 +22,10 @@ def _regions(path: Path, stdout) -> int:
         for problem in exc.problems:
             sys.stderr.write(f"  {problem}\n")
         return 1
-    stdout.write(f"导入完成：更新边界 {len(result.updated)} 个，新增网格 {len(result.created)} 个，"
-                 f"重新生成示意边界 {result.regenerated} 个")
+    stdout.write(
+        f"导入完成：更新边界 {len(result.updated)} 个，新增网格 {len(result.created)} 个，"
+        f"重新生成示意边界 {result.regenerated} 个"
+    )
     return 0
 
 

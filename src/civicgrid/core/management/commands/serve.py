@@ -14,8 +14,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--workers", type=int, default=None,
-                            help="进程数；SQLite 内嵌模式默认 1，PostgreSQL 默认 CPU 核数×2")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="进程数；SQLite 内嵌模式默认 1，PostgreSQL 默认 CPU 核数×2",
+        )
         parser.add_argument("--threads", type=int, default=8, help="每个进程的线程数")
 
     def handle(self, *args, **o):

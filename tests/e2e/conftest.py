@@ -1,0 +1,133 @@
+"""A real civicgrid instance for browser tests: `civicgrid init` and `civicgrid serve` run as
+subprocesses on a fresh database (a temporary SQLite file, or a dedicated PostgreSQL database
+when the suite runs on PostgreSQL), driven by Debian's Chromium through Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("CIVICGRID_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
+E2E_DB = "civicgrid_e2e"
+ADMIN_PASSWORD = "E2e-admin-password-2026"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _postgres(url: str, sql: str) -> None:
+    import psycopg
+
+    base = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory):
+    """Base URL of a served instance holding Shenzhen's tree at default density."""
+    data_dir = tmp_path_factory.mktemp("e2e-var")
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env["CIVICGRID_DATA_DIR"] = str(data_dir)
+    pg_url = os.environ.get("CIVICGRID_DATABASE_URL", "")
+    if pg_url.startswith("postgres"):
+        _postgres(pg_url, f"DROP DATABASE IF EXISTS {E2E_DB}")
+        _postgres(pg_url, f"CREATE DATABASE {E2E_DB}")
+        env["CIVICGRID_DATABASE_URL"] = pg_url.rsplit("/", 1)[0] + f"/{E2E_DB}"
+    cli = [sys.executable, "-m", "civicgrid.cli"]
+    subprocess.run(
+        [*cli, "init", "--no-progress"], env=env, check=True, timeout=600, capture_output=True
+    )
+    subprocess.run(
+        [
+            *cli,
+            "user",
+            "e2e_admin",
+            "--role",
+            "steward",
+            "--region",
+            "440300",
+            "--password",
+            ADMIN_PASSWORD,
+            "--superuser",
+        ],
+        env=env,
+        check=True,
+        timeout=120,
+        capture_output=True,
+    )
+    port = _free_port()
+    log = open(data_dir / "serve.log", "w")  # noqa: SIM115 - closed below
+    server = subprocess.Popen(
+        [*cli, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(url + "/healthz", timeout=2)
+            break
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                raise RuntimeError((data_dir / "serve.log").read_text()) from None
+            time.sleep(0.3)
+    yield url
+    server.terminate()
+    server.wait(timeout=20)
+    log.close()
+    if pg_url.startswith("postgres"):
+        _postgres(pg_url, f"DROP DATABASE IF EXISTS {E2E_DB} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium package")
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    suffix = (
+        "pg" if os.environ.get("CIVICGRID_DATABASE_URL", "").startswith("postgres") else "sqlite"
+    )
+    path = ARTIFACTS / f"{name}-{suffix}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
