@@ -102,3 +102,25 @@ def test_login_with_the_right_password(make_user):
     response = client.post("/accounts/login/", {"username": "right", "password": PASSWORD})
     assert response.status_code == 302
     assert client.get("/api/v1/me").json()["username"] == "right"
+
+
+def test_throttling_is_shared_through_redis_in_production_mode(make_user, settings):
+    """With a Redis cache every server process sees the same failure counts."""
+    import redis
+
+    url = "redis://127.0.0.1:6379/15"
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    }
+    server = redis.Redis.from_url(url)
+    server.flushdb()
+    try:
+        make_user("shared", "leader", "440300")
+        for _ in range(settings.LOGIN_FAILURE_LIMIT):
+            Client().post("/accounts/login/", {"username": "shared", "password": "wrong-one-x"})
+        assert any(k.startswith(b":1:login-fail:u:") for k in server.keys("*"))
+        # a fresh client (another process, another browser) is locked out too
+        page = Client().post("/accounts/login/", {"username": "shared", "password": PASSWORD})
+        assert "登录失败次数过多" in page.content.decode()
+    finally:
+        server.flushdb()

@@ -36,6 +36,18 @@ class RegionDetail(RegionOut):
     path: list[PathItem]
     counts: dict[str, int]
 
+    @staticmethod
+    def resolve_path(obj) -> list[dict]:
+        """The nodes above, parent first and city last (as in locate)."""
+        return [
+            {"code": r.code, "name": r.name, "level": r.level}
+            for r in reversed(selectors.ancestors(obj))
+        ]
+
+    @staticmethod
+    def resolve_counts(obj) -> dict[str, int]:
+        return selectors.descendant_counts(obj)
+
 
 class GridRef(Schema):
     code: str
@@ -57,39 +69,12 @@ def list_regions(request, level: LevelParam | None = None, parent: str | None = 
 
 @router.get("/regions/{code}", response=RegionDetail, summary="区域详情")
 def get_region(request, code: str):
-    region = selectors.get_region(code)
-    region.path_items = [
-        {"code": r.code, "name": r.name, "level": r.level}
-        for r in reversed(selectors.ancestors(region))
-    ]
-    return {
-        **{
-            f: getattr(region, f)
-            for f in (
-                "code",
-                "name",
-                "level",
-                "parent_id",
-                "synthetic",
-                "official_name",
-                "district_code",
-                "area_km2",
-                "lon",
-                "lat",
-            )
-        },
-        "path": region.path_items,
-        "counts": selectors.descendant_counts(region),
-    }
+    return selectors.get_region(code)
 
 
 @router.get("/regions/{code}/geojson", summary="区域及其下级的边界（GeoJSON）")
 def region_geojson(request, code: str, children: bool = True):
-    region = selectors.get_region(code)
-    from civicgrid.geo.models import Region
-
-    qs = Region.objects.filter(parent=region) if children else Region.objects.filter(pk=code)
-    return selectors.geojson_features(qs.order_by("code"))
+    return selectors.region_geojson(selectors.get_region(code), children=children)
 
 
 @router.get("/locate", response=LocateOut, summary="坐标定位到网格")

@@ -3,6 +3,7 @@ district) a point lies in, served from an in-memory STRtree that each process ke
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass
@@ -67,13 +68,17 @@ def children_with_counts(region: Region) -> list[dict]:
     return [{"region": c, "counts": counts[c.code]} for c in children]
 
 
+def region_geojson(region: Region, *, children: bool = True) -> dict:
+    """The node's children (or the node itself) as GeoJSON, for maps."""
+    qs = Region.objects.filter(parent=region) if children else Region.objects.filter(pk=region.pk)
+    return geojson_features(qs.order_by("code"))
+
+
 def geojson_features(qs: QuerySet) -> dict:
     """A FeatureCollection of regions with their polygons, for maps."""
     rows = list(qs.values_list("code", "name", "level", "synthetic", "geometry"))
     geoms = shapely.from_wkb([bytes(r[4]) if r[4] else None for r in rows])
     texts = shapely.to_geojson(geoms) if rows else []
-    import json
-
     return {
         "type": "FeatureCollection",
         "features": [
