@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "civicgrid.audit",
     "civicgrid.geo",
     "civicgrid.accounts",
+    "civicgrid.registry",
     "civicgrid.bench",
     "civicgrid.web",
 ]

@@ -19,13 +19,31 @@ class Role:
 
 
 _VIEW_TREE = ("geo.view_region", "accounts.view_department")
+_VIEW_REGISTRY = (
+    "registry.view_building",
+    "registry.view_house",
+    "registry.view_person",
+    "registry.view_organisation",
+    "registry.view_place",
+)
+_KEEP_RESIDENTS = (
+    "registry.add_residence",
+    "registry.change_residence",
+    "registry.change_person",
+    "registry.reveal_person",
+)
 
 ROLES: dict[str, Role] = {
     r.code: r
     for r in [
         Role("citizen", "市民", "Citizen", (), staff=False),
-        Role("operator", "热线话务员", "Hotline operator", _VIEW_TREE),
-        Role("grid_worker", "网格员", "Grid worker", _VIEW_TREE),
+        Role("operator", "热线话务员", "Hotline operator", (*_VIEW_TREE, *_VIEW_REGISTRY)),
+        Role(
+            "grid_worker",
+            "网格员",
+            "Grid worker",
+            (*_VIEW_TREE, *_VIEW_REGISTRY, *_KEEP_RESIDENTS, "registry.change_building"),
+        ),
         Role("volunteer", "平安员/志愿者", "Safety officer / volunteer", _VIEW_TREE),
         Role(
             "dispatcher", "综治中心调度员", "Centre dispatcher", (*_VIEW_TREE, "accounts.view_user")

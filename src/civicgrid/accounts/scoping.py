@@ -52,3 +52,22 @@ def contains(user, path: str) -> bool:
 def ancestor_paths(path: str) -> list[str]:
     parts = path.split(".")
     return [".".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def scope_by_grid(
+    qs: QuerySet, user, district_field: str = "district_code", grid_field: str = "grid_code"
+) -> QuerySet:
+    """Scope registry rows by their governance district and current grid code.
+
+    Grid codes begin with their community's and street's codes, so a street or community
+    jurisdiction is a prefix match on one indexed column; a district is an equality on the
+    district column (大鹏新区's streets carry 440307 codes but district 440399).
+    """
+    if sees_everything(user):
+        return qs
+    if user is None or not user.is_authenticated or user.jurisdiction_id is None:
+        return qs.none()
+    j = user.jurisdiction
+    if j.level == "district":
+        return qs.filter(**{district_field: j.code})
+    return qs.filter(**{f"{grid_field}__startswith": j.code})

@@ -114,9 +114,11 @@ def _mount_routers() -> None:
     from civicgrid.accounts.api import router as accounts_router
     from civicgrid.audit.api import router as audit_router
     from civicgrid.geo.api import router as geo_router
+    from civicgrid.registry.api import router as registry_router
 
     api.add_router("/", geo_router)
     api.add_router("/", accounts_router)
+    api.add_router("/", registry_router)
     api.add_router("/audit", audit_router)
 
 

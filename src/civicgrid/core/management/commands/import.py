@@ -29,11 +29,39 @@ def _regions(path: Path, stdout) -> int:
     return 0
 
 
-IMPORTERS = {"regions": _regions}
+def _registry(kind: str):
+    def run(path: Path, stdout) -> int:
+        from civicgrid.core.progress import progress_bar
+        from civicgrid.registry.importers import FileError, import_file
+
+        try:
+            with progress_bar() as progress:
+                r = import_file(kind, path, actor="cli", progress=progress)
+        except FileError as exc:
+            sys.stderr.write(f"导入失败，未做任何更改：{exc}\n")
+            return 1
+        if r.ignored_columns:
+            stdout.write(f"已忽略无法识别的列：{'、'.join(r.ignored_columns)}")
+        stdout.write(
+            f"读取 {r.rows} 行（{r.encoding}），写入 {r.written} 行，拒绝 {r.rejected} 行，"
+            f"警告 {r.warnings} 条；用时 {r.seconds:.1f} 秒（{r.rate:,.0f} 行/秒）"
+        )
+        if r.report_path:
+            stdout.write(f"问题明细见：{r.report_path}")
+        return 1 if r.rejected else 0
+
+    return run
+
+
+REGISTRY_KINDS = ("buildings", "houses", "persons", "organisations", "places")
+IMPORTERS = {"regions": _regions, **{kind: _registry(kind) for kind in REGISTRY_KINDS}}
 
 
 class Command(BaseCommand):
-    help = "批量导入：regions（GeoJSON 区域边界与网格）"
+    help = (
+        "批量导入：regions（GeoJSON 区域边界与网格）、buildings、houses、persons、organisations、"
+        "places（CSV 或 XLSX，UTF-8 或 GBK，中文或英文表头）"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("kind", choices=sorted(IMPORTERS))

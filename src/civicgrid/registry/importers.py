@@ -1,0 +1,870 @@
+"""``civicgrid import buildings|houses|persons|organisations|places FILE``.
+
+The file streams through in batches. Each row is cleaned (rows.py); each batch then has its
+references resolved with a few set queries, its missing codes issued, and is written with one
+upsert inside one transaction — so a crash leaves whole batches only, and running the same file
+again completes it exactly (rows are upserted by their natural key). Every refused row goes to
+the error report (row, column, value, reason) and the command exits 1 when any was refused.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from civicgrid.accounts import pii
+from civicgrid.audit import services as audit
+from civicgrid.registry import bulk, codes
+from civicgrid.registry.models import (
+    Building,
+    CodeSequence,
+    House,
+    ImportRun,
+    Organisation,
+    Person,
+    Place,
+    Residence,
+)
+from civicgrid.registry.reader import FileError, open_table
+from civicgrid.registry.rows import CLEANERS
+
+BATCH_SIZE = 5000
+Refusal = tuple[int, str, str, str]  # (line, column, value, reason)
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    file: str
+    rows: int = 0
+    written: int = 0
+    rejected: int = 0
+    warnings: int = 0
+    seconds: float = 0.0
+    encoding: str = ""
+    report_path: Path | None = None
+    ignored_columns: tuple[str, ...] = ()
+
+    @property
+    def rate(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+
+class ErrorReport:
+    """The CSV an office opens in Excel: 行号, 列, 值, 原因 (UTF-8 with BOM, so Excel reads it)."""
+
+    HEADER = ("行号", "列", "值", "原因")
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._fh = None
+        self._writer = None
+        self.count = 0
+
+    def add(self, line: int, column: str, value: str, reason: str) -> None:
+        if self._writer is None:
+            self._fh = open(self.path, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
+            self._writer = csv.writer(self._fh)
+            self._writer.writerow(self.HEADER)
+        self._writer.writerow((line, column, value, reason))
+        self.count += 1
+
+    def close(self) -> None:
+        if self._fh:
+            self._fh.close()
+
+
+def _batches(rows: Iterator, size: int) -> Iterator[list]:
+    batch = []
+    for item in rows:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def default_report_path(path: Path) -> Path:
+    return Path(path).with_name(Path(path).name + ".errors.csv")
+
+
+def import_file(
+    kind: str,
+    path: Path,
+    *,
+    actor=None,
+    batch_size: int = BATCH_SIZE,
+    report_path: Path | None = None,
+    progress: Progress | None = None,
+    today: dt.date | None = None,
+) -> ImportReport:
+    """Import one file; raises FileError (nothing changed) when the file as a whole is unusable."""
+    path = Path(path)
+    today = today or timezone.localdate()
+    table = open_table(kind, path)
+    report_path = Path(report_path) if report_path else default_report_path(path)
+    if report_path.exists():
+        report_path.unlink()
+    errors = ErrorReport(report_path)
+    actor_name = actor if isinstance(actor, str) else getattr(actor, "username", "system")
+    run = ImportRun.objects.create(kind=kind, file_name=path.name[:255], actor=actor_name or "")
+    loader = LOADERS[kind](run.pk)
+    cleaner = CLEANERS[kind]
+    result = ImportReport(
+        kind, str(path), encoding=table.encoding, ignored_columns=tuple(table.ignored)
+    )
+    started = time.perf_counter()
+    try:
+        for batch in _batches(table.rows, batch_size):
+            good: list[tuple[int, dict]] = []
+            for line, raw in batch:
+                cleaned = cleaner(raw, today)
+                if cleaned.errors:
+                    for column, value, reason in cleaned.errors:
+                        errors.add(line, column, value, reason)
+                    result.rejected += 1
+                    continue
+                for column, value, reason in cleaned.warnings:
+                    errors.add(line, column, value, "警告：" + reason)
+                    result.warnings += 1
+                good.append((line, cleaned.values))
+            with transaction.atomic():
+                refused = loader.write(good)
+            refused_lines = set()
+            for line, column, value, reason in refused:
+                errors.add(line, column, value, reason)
+                refused_lines.add(line)
+            result.rejected += len(refused_lines)
+            result.written += len(good) - len(refused_lines)
+            result.rows += len(batch)
+            if progress:
+                progress(f"导入 {kind}", result.rows, 0)
+    finally:
+        errors.close()
+        result.seconds = time.perf_counter() - started
+        ImportRun.objects.filter(pk=run.pk).update(
+            finished_at=timezone.now(),
+            rows=result.rows,
+            written=result.written,
+            rejected=result.rejected,
+            report=str(report_path) if errors.count else "",
+        )
+    result.report_path = report_path if errors.count else None
+    audit.record(
+        "registry.import",
+        actor=actor,
+        object_type="registry.importrun",
+        object_id=str(run.pk),
+        region_path="440300",
+        extra={
+            "kind": kind,
+            "file": path.name,
+            "rows": result.rows,
+            "written": result.written,
+            "rejected": result.rejected,
+        },
+    )
+    return result
+
+
+# --- loaders ------------------------------------------------------------------------------
+class _Loader:
+    """Writes one batch of cleaned rows of a kind; returns the rows it had to refuse."""
+
+    def __init__(self, run_id: int):
+        self.run_id = run_id
+
+    def write(self, rows: list[tuple[int, dict]]) -> list[Refusal]:
+        raise NotImplementedError
+
+    # shared steps
+    def _dedupe(
+        self,
+        rows,
+        key: Callable[[dict], object],
+        table: str,
+        key_column: str,
+        column: str,
+        refused: list[Refusal],
+    ) -> list[tuple[int, dict]]:
+        """Drop rows whose key appeared on an earlier line of this file (in this batch or in
+        an earlier batch, which this run already wrote and marked)."""
+        first: dict[object, int] = {}
+        keep = []
+        for line, v in rows:
+            k = key(v)
+            if k in first:
+                refused.append((line, column, str(k), f"与第 {first[k]} 行重复"))
+            else:
+                first[k] = line
+                keep.append((line, v))
+        earlier = bulk.lookup(
+            table,
+            key_column,
+            [key(v) for _, v in keep],
+            ["import_row"],
+            extra_where="import_run = %s",
+            params=[self.run_id],
+        )
+        out = []
+        for line, v in keep:
+            hit = earlier.get(key(v))
+            if hit:
+                refused.append((line, column, str(key(v)), f"与第 {hit[0]} 行重复"))
+            else:
+                out.append((line, v))
+        return out
+
+
+def _reserve(
+    table: str, needs: dict[str, int], floors: dict[str, int], width: int, limit: int
+) -> dict[str, int]:
+    """Reserve ``needs[prefix]`` new sequence numbers under each prefix; returns the first
+    number reserved per prefix. ``floors`` raises a prefix's counter to codes given explicitly,
+    so an issued code never collides with one that arrived in a file."""
+    prefixes = set(needs) | set(floors)
+    if not prefixes:
+        return {}
+    current = {
+        p: last
+        for p, last in CodeSequence.objects.select_for_update()
+        .filter(prefix__in=prefixes)
+        .values_list("prefix", "last")
+    }
+    for p in prefixes - set(current):
+        # first use of this prefix: start after whatever codes already exist under it
+        top = bulk_max_code(table, p)
+        current[p] = int(top[len(p) : len(p) + width]) if top else 0
+    starts = {}
+    updates = []
+    for p in prefixes:
+        last = max(current[p], floors.get(p, 0))
+        if p in needs:
+            starts[p] = last + 1
+            last += needs[p]
+        updates.append((p, last))
+    bulk.upsert(CodeSequence._meta.db_table, ["prefix", "last"], updates, ["prefix"], ["last"])
+    return {p: s for p, s in starts.items() if s + needs[p] - 1 <= limit} | {
+        p: -1 for p, s in starts.items() if s + needs[p] - 1 > limit
+    }
+
+
+def bulk_max_code(table: str, prefix: str) -> str | None:
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT MAX(code) FROM {connection.ops.quote_name(table)} WHERE code LIKE %s",
+            [prefix + "%"],
+        )
+        row = cur.fetchone()
+    return row[0] if row else None
+
+
+def _grids() -> dict[str, str]:
+    from civicgrid.geo.models import Level, Region
+
+    return dict(Region.objects.filter(level=Level.GRID).values_list("code", "district_code"))
+
+
+class BuildingLoader(_Loader):
+    table = Building._meta.db_table
+    COLUMNS = [
+        "code",
+        "grid_code",
+        "district_code",
+        "name",
+        "address",
+        "lon",
+        "lat",
+        "use",
+        "form",
+        "floors",
+        "year_built",
+        "safety_rating",
+        "fire_facilities",
+        "import_run",
+        "import_row",
+        "created_at",
+        "updated_at",
+    ]
+
+    def __init__(self, run_id: int):
+        super().__init__(run_id)
+        self.grids = _grids()
+
+    def write(self, rows):
+        from civicgrid.geo.selectors import locate_many
+
+        refused: list[Refusal] = []
+        ok = []
+        located = (
+            locate_many([v["lon"] for _, v in rows], [v["lat"] for _, v in rows]) if rows else []
+        )
+        for (line, v), found in zip(rows, located, strict=True):
+            if v["grid_code"] not in self.grids:
+                refused.append((line, "grid_code", v["grid_code"], "网格编码不存在"))
+            elif v["code"] and v["code"][:14] not in self.grids:
+                refused.append(
+                    (line, "code", v["code"], f"楼栋编码前 14 位 {v['code'][:14]} 不是已知网格")
+                )
+            elif not found:
+                refused.append((line, "lon", str(v["lon"]), "坐标不在本市辖区内"))
+            else:
+                ok.append((line, v))
+        # rows without a code: the same address means the same building
+        by_address = bulk.lookup(
+            self.table, "address", [v["address"] for _, v in ok if not v["code"]], ["code"]
+        )
+        for _, v in ok:
+            if not v["code"] and v["address"] in by_address:
+                v["code"] = by_address[v["address"]][0]
+        ok = self._dedupe(
+            ok, lambda v: v["code"] or "@" + v["address"], self.table, "code", "code", refused
+        )
+        ok = self._issue(ok, refused)
+        now = timezone.now()
+        bulk.upsert(
+            self.table,
+            self.COLUMNS,
+            [
+                (
+                    v["code"],
+                    v["grid_code"],
+                    self.grids[v["grid_code"]],
+                    v["name"],
+                    v["address"],
+                    v["lon"],
+                    v["lat"],
+                    v["use"],
+                    v["form"],
+                    v["floors"],
+                    v["year_built"],
+                    v["safety_rating"],
+                    "",
+                    self.run_id,
+                    line,
+                    now,
+                    now,
+                )
+                for line, v in ok
+            ],
+            ["code"],
+            [c for c in self.COLUMNS if c not in ("code", "created_at")],
+        )
+        return refused
+
+    def _issue(self, rows, refused):
+        needs: dict[str, int] = {}
+        floors: dict[str, int] = {}
+        for _, v in rows:
+            if v["code"]:
+                p = v["code"][:14]
+                floors[p] = max(floors.get(p, 0), int(v["code"][14:]))
+            else:
+                needs[v["grid_code"]] = needs.get(v["grid_code"], 0) + 1
+        starts = _reserve(self.table, needs, floors, 5, 99999)
+        out = []
+        for line, v in rows:
+            if not v["code"]:
+                start = starts[v["grid_code"]]
+                if start < 0:
+                    refused.append(
+                        (line, "grid_code", v["grid_code"], "该网格的楼栋编号（00001–99999）已用尽")
+                    )
+                    continue
+                v["code"] = codes.building_code(v["grid_code"], start)
+                starts[v["grid_code"]] = start + 1
+            out.append((line, v))
+        return out
+
+
+class HouseLoader(_Loader):
+    table = House._meta.db_table
+    COLUMNS = [
+        "code",
+        "building_id",
+        "floor",
+        "room",
+        "area",
+        "use",
+        "owner_person_id",
+        "owner_org_id",
+        "grid_code",
+        "district_code",
+        "import_run",
+        "import_row",
+        "created_at",
+        "updated_at",
+    ]
+
+    def write(self, rows):
+        refused: list[Refusal] = []
+        buildings = bulk.lookup(
+            Building._meta.db_table,
+            "code",
+            [v["building_code"] for _, v in rows],
+            ["id", "grid_code", "district_code"],
+        )
+        ok = []
+        for line, v in rows:
+            b = buildings.get(v["building_code"])
+            if b is None:
+                refused.append((line, "building_code", v["building_code"], "楼栋编码不存在"))
+            else:
+                v["building_id"], v["grid_code"], v["district_code"] = b
+                ok.append((line, v))
+        existing = self._rooms({v["building_id"] for _, v in ok})
+        for line, v in list(ok):
+            have = existing.get((v["building_id"], v["room"]))
+            if have and v["code"] and have != v["code"]:
+                refused.append(
+                    (line, "room", v["room"], f"该楼栋已有房号 {v['room']}（房屋编码 {have}）")
+                )
+                ok.remove((line, v))
+            elif have:
+                v["code"] = have
+        ok = self._dedupe_rooms(ok, refused)
+        ok = self._issue(ok, refused)
+        owners = self._owners(ok)
+        now = timezone.now()
+        bulk.upsert(
+            self.table,
+            self.COLUMNS,
+            [
+                (
+                    v["code"],
+                    v["building_id"],
+                    v["floor"],
+                    v["room"],
+                    v["area"],
+                    v["use"],
+                    owners[0].get(v["owner_id_number"]),
+                    owners[1].get(v["owner_credit_code"]),
+                    v["grid_code"],
+                    v["district_code"],
+                    self.run_id,
+                    line,
+                    now,
+                    now,
+                )
+                for line, v in ok
+            ],
+            ["code"],
+            [c for c in self.COLUMNS if c not in ("code", "created_at")],
+        )
+        return refused
+
+    def _rooms(self, building_ids) -> dict[tuple[int, str], str]:
+        out = {}
+        ids = list(building_ids)
+        with connection.cursor() as cur:
+            for start in range(0, len(ids), 900):
+                part = ids[start : start + 900]
+                cur.execute(
+                    f"SELECT building_id, room, code FROM {self.table} "
+                    f"WHERE building_id IN ({', '.join(['%s'] * len(part))})",
+                    part,
+                )
+                for b, room, code in cur.fetchall():
+                    out[(b, room)] = code
+        return out
+
+    def _dedupe_rooms(self, rows, refused):
+        seen: dict[tuple, int] = {}
+        keep = []
+        for line, v in rows:
+            k = (v["building_id"], v["room"])
+            if k in seen:
+                refused.append((line, "room", v["room"], f"与第 {seen[k]} 行重复"))
+            else:
+                seen[k] = line
+                keep.append((line, v))
+        with_code = [(line, v) for line, v in keep if v["code"]]
+        without = [(line, v) for line, v in keep if not v["code"]]
+        return (
+            self._dedupe(with_code, lambda v: v["code"], self.table, "code", "code", refused)
+            + without
+        )
+
+    def _issue(self, rows, refused):
+        needs: dict[str, int] = {}
+        floors: dict[str, int] = {}
+        for _, v in rows:
+            if v["code"]:
+                p = v["code"][:19]
+                floors[p] = max(floors.get(p, 0), int(v["code"][19:]))
+            else:
+                needs[v["building_code"]] = needs.get(v["building_code"], 0) + 1
+        starts = _reserve(self.table, needs, floors, 6, 999999)
+        out = []
+        for line, v in rows:
+            if not v["code"]:
+                start = starts[v["building_code"]]
+                if start < 0:
+                    refused.append(
+                        (line, "building_code", v["building_code"], "该楼栋的房间编号已用尽")
+                    )
+                    continue
+                v["code"] = codes.house_code(v["building_code"], start)
+                starts[v["building_code"]] = start + 1
+            out.append((line, v))
+        return out
+
+    def _owners(self, rows) -> tuple[dict[str, int], dict[str, int]]:
+        """Owners named by ID number or credit code; unknown ones are registered as bare
+        entries (the persons or organisations file fills in the rest later)."""
+        cipher = pii.cipher()
+        ids = {v["owner_id_number"]: v for _, v in rows if v["owner_id_number"]}
+        by_hash = dict(zip(cipher.lookup_hash_many(list(ids)), ids, strict=True))
+        found = bulk.lookup(Person._meta.db_table, "id_hash", by_hash, ["id"])
+        missing = [h for h in by_hash if h not in found]
+        if missing:
+            now = timezone.now()
+            stubs = []
+            for h in missing:
+                number = by_hash[h]
+                info = codes.parse_id_number(number)
+                v = ids[number]
+                stubs.append(
+                    (
+                        h,
+                        cipher.encrypt(number),
+                        pii.mask_id_number(number),
+                        "",
+                        "",
+                        info.sex,
+                        info.birth_date,
+                        "",
+                        "",
+                        v["grid_code"],
+                        v["district_code"],
+                        now,
+                        now,
+                    )
+                )
+            bulk.upsert(Person._meta.db_table, PersonLoader.STUB_COLUMNS, stubs, ["id_hash"], [])
+            found = bulk.lookup(Person._meta.db_table, "id_hash", by_hash, ["id"])
+        persons = {by_hash[h]: row[0] for h, row in found.items()}
+        credits = {v["owner_credit_code"]: v for _, v in rows if v["owner_credit_code"]}
+        orgs = bulk.lookup(Organisation._meta.db_table, "credit_code", credits, ["id"])
+        missing = [c for c in credits if c not in orgs]
+        if missing:
+            now = timezone.now()
+            check = {c: codes.check_credit_code(c) for c in missing}
+            bulk.upsert(
+                Organisation._meta.db_table,
+                [
+                    "credit_code",
+                    "credit_warning",
+                    "name",
+                    "kind",
+                    "industry",
+                    "legal_rep",
+                    "grid_code",
+                    "district_code",
+                    "created_at",
+                    "updated_at",
+                ],
+                [
+                    (
+                        c,
+                        "；".join(check[c].warnings)[:100],
+                        "",
+                        "",
+                        "",
+                        "",
+                        credits[c]["grid_code"],
+                        credits[c]["district_code"],
+                        now,
+                        now,
+                    )
+                    for c in missing
+                ],
+                ["credit_code"],
+                [],
+            )
+            orgs = bulk.lookup(Organisation._meta.db_table, "credit_code", credits, ["id"])
+        return persons, {c: row[0] for c, row in orgs.items()}
+
+
+def _houses(rows) -> dict[str, tuple]:
+    return bulk.lookup(
+        House._meta.db_table,
+        "code",
+        [v["house_code"] for _, v in rows if v.get("house_code")],
+        ["id", "grid_code", "district_code"],
+    )
+
+
+class PersonLoader(_Loader):
+    table = Person._meta.db_table
+    STUB_COLUMNS = [
+        "id_hash",
+        "id_enc",
+        "id_masked",
+        "name",
+        "phone",
+        "sex",
+        "birth_date",
+        "household_type",
+        "tags",
+        "grid_code",
+        "district_code",
+        "created_at",
+        "updated_at",
+    ]
+    COLUMNS = [*STUB_COLUMNS[:-2], "import_run", "import_row", "created_at", "updated_at"]
+
+    def write(self, rows):
+        refused: list[Refusal] = []
+        houses = _houses(rows)
+        ok = []
+        for line, v in rows:
+            if v["house_code"] and v["house_code"] not in houses:
+                refused.append((line, "house_code", v["house_code"], "房屋编码不存在"))
+            else:
+                ok.append((line, v))
+        cipher = pii.cipher()
+        hashes = cipher.lookup_hash_many([v["id_number"] for _, v in ok])
+        for (_, v), h in zip(ok, hashes, strict=True):
+            v["id_hash"] = h
+        ok = self._dedupe(ok, lambda v: v["id_hash"], self.table, "id_hash", "id_number", refused)
+        encrypted = cipher.encrypt_many([v["id_number"] for _, v in ok])
+        now = timezone.now()
+        keep_place = ("grid_code", "district_code")
+        bulk.upsert(
+            self.table,
+            self.COLUMNS,
+            [
+                (
+                    v["id_hash"],
+                    enc,
+                    pii.mask_id_number(v["id_number"]),
+                    v["name"],
+                    v["phone"],
+                    v["sex"],
+                    v["birth_date"],
+                    v["household_type"],
+                    v["tags"],
+                    houses[v["house_code"]][1] if v["house_code"] else "",
+                    houses[v["house_code"]][2] if v["house_code"] else "",
+                    self.run_id,
+                    line,
+                    now,
+                    now,
+                )
+                for (line, v), enc in zip(ok, encrypted, strict=True)
+            ],
+            ["id_hash"],
+            [c for c in self.COLUMNS if c not in ("id_hash", "id_enc", "created_at", *keep_place)],
+        )
+        # a row with a house moves the person's place of residence there
+        self._place(ok, houses)
+        self._residences(ok, houses, now)
+        return refused
+
+    def _place(self, rows, houses) -> None:
+        moved = [
+            (houses[v["house_code"]][1], houses[v["house_code"]][2], v["id_hash"])
+            for _, v in rows
+            if v["house_code"]
+        ]
+        if not moved:
+            return
+        with connection.cursor() as cur:
+            cur.executemany(
+                f"UPDATE {self.table} SET grid_code = %s, district_code = %s WHERE id_hash = %s",
+                moved,
+            )
+
+    def _residences(self, rows, houses, now) -> None:
+        living = [(line, v) for line, v in rows if v["house_code"]]
+        if not living:
+            return
+        ids = bulk.lookup(self.table, "id_hash", [v["id_hash"] for _, v in living], ["id"])
+        columns = [
+            "person_id",
+            "house_id",
+            "relation",
+            "source",
+            "since",
+            "until",
+            "verified",
+            "grid_code",
+            "district_code",
+            "import_run",
+            "import_row",
+            "created_at",
+            "updated_at",
+        ]
+        bulk.upsert(
+            Residence._meta.db_table,
+            columns,
+            [
+                (
+                    ids[v["id_hash"]][0],
+                    houses[v["house_code"]][0],
+                    v["relation"],
+                    "import",
+                    v["since"],
+                    None,
+                    False,
+                    houses[v["house_code"]][1],
+                    houses[v["house_code"]][2],
+                    self.run_id,
+                    line,
+                    now,
+                    now,
+                )
+                for line, v in living
+            ],
+            ["person_id", "house_id"],
+            ["relation", "since", "import_run", "import_row", "updated_at"],
+            conflict_where='"until" IS NULL',
+        )
+
+
+class OrganisationLoader(_Loader):
+    table = Organisation._meta.db_table
+    COLUMNS = [
+        "credit_code",
+        "credit_warning",
+        "name",
+        "kind",
+        "industry",
+        "legal_rep",
+        "house_id",
+        "staff",
+        "grid_code",
+        "district_code",
+        "import_run",
+        "import_row",
+        "created_at",
+        "updated_at",
+    ]
+
+    def write(self, rows):
+        refused: list[Refusal] = []
+        houses = _houses(rows)
+        ok = []
+        for line, v in rows:
+            if v["house_code"] and v["house_code"] not in houses:
+                refused.append((line, "house_code", v["house_code"], "房屋编码不存在"))
+            else:
+                ok.append((line, v))
+        ok = self._dedupe(
+            ok, lambda v: v["credit_code"], self.table, "credit_code", "credit_code", refused
+        )
+        now = timezone.now()
+        none = (None, "", "")
+        bulk.upsert(
+            self.table,
+            self.COLUMNS,
+            [
+                (
+                    v["credit_code"],
+                    v["credit_warning"],
+                    v["name"],
+                    v["kind"],
+                    v["industry"],
+                    v["legal_rep"],
+                    (houses.get(v["house_code"]) or none)[0],
+                    v["staff"],
+                    *(houses.get(v["house_code"]) or none)[1:],
+                    self.run_id,
+                    line,
+                    now,
+                    now,
+                )
+                for line, v in ok
+            ],
+            ["credit_code"],
+            [c for c in self.COLUMNS if c not in ("credit_code", "created_at")],
+        )
+        return refused
+
+
+class PlaceLoader(_Loader):
+    table = Place._meta.db_table
+    COLUMNS = [
+        "key",
+        "kind",
+        "name",
+        "lon",
+        "lat",
+        "owner",
+        "note",
+        "grid_code",
+        "district_code",
+        "import_run",
+        "import_row",
+        "created_at",
+        "updated_at",
+    ]
+
+    def __init__(self, run_id: int):
+        super().__init__(run_id)
+        self.grids = _grids()
+
+    def write(self, rows):
+        from civicgrid.geo.selectors import locate_many
+
+        refused: list[Refusal] = []
+        grids = (
+            locate_many([v["lon"] for _, v in rows], [v["lat"] for _, v in rows]) if rows else []
+        )
+        ok = []
+        for (line, v), grid in zip(rows, grids, strict=True):
+            if not grid:
+                refused.append((line, "lon", str(v["lon"]), "坐标不在本市辖区内"))
+                continue
+            v["grid_code"] = str(grid)
+            raw = f"{v['kind']}|{v['name']}|{v['lon']:.6f}|{v['lat']:.6f}"
+            v["key"] = hashlib.sha1(raw.encode()).hexdigest()
+            ok.append((line, v))
+        ok = self._dedupe(ok, lambda v: v["key"], self.table, "key", "name", refused)
+        now = timezone.now()
+        bulk.upsert(
+            self.table,
+            self.COLUMNS,
+            [
+                (
+                    v["key"],
+                    v["kind"],
+                    v["name"],
+                    v["lon"],
+                    v["lat"],
+                    "",
+                    v["note"],
+                    v["grid_code"],
+                    self.grids[v["grid_code"]],
+                    self.run_id,
+                    line,
+                    now,
+                    now,
+                )
+                for line, v in ok
+            ],
+            ["key"],
+            [c for c in self.COLUMNS if c not in ("key", "created_at", "owner")],
+        )
+        return refused
+
+
+LOADERS: dict[str, type[_Loader]] = {
+    "buildings": BuildingLoader,
+    "houses": HouseLoader,
+    "persons": PersonLoader,
+    "organisations": OrganisationLoader,
+    "places": PlaceLoader,
+}
+__all__ = ["LOADERS", "FileError", "ImportReport", "import_file"]

@@ -1,0 +1,212 @@
+"""Reading the files offices really have: CSV or XLSX, UTF-8 with or without BOM or
+GB18030/GBK, Chinese or English headers. Rows stream out one at a time with their line number,
+so a file of any size is read in constant memory."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from civicgrid.registry.formats import KINDS, Column
+
+SNIFF_BYTES = 1 << 20
+# what a truncated or corrupt XLSX raises from openpyxl / zipfile, depending on where it breaks
+_XLSX_ERRORS = (
+    zipfile.BadZipFile,
+    KeyError,
+    OSError,
+    ValueError,
+    EOFError,
+    io.UnsupportedOperation,
+)
+
+
+class FileError(Exception):
+    """A problem with the file as a whole (it names what is wrong and what was expected)."""
+
+
+@dataclass
+class Table:
+    columns: list[Column]  # in the kind's order, those present in the file
+    missing_optional: list[str]
+    ignored: list[str]  # headers that name no column of this kind
+    rows: Iterator[tuple[int, dict[str, str]]]  # (line number in the file, values by column)
+    encoding: str
+
+
+def detect_encoding(head: bytes) -> str:
+    """UTF-8 (with or without BOM) when the bytes decode as UTF-8, else GB18030 (a superset of
+    GBK and GB2312, which Excel on Chinese Windows writes)."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 3:  # a character cut at the end of the sample
+            return "utf-8"
+    try:
+        head.decode("gb18030")
+    except UnicodeDecodeError:
+        raise FileError("无法识别文件编码：既不是 UTF-8 也不是 GB18030/GBK") from None
+    return "gb18030"
+
+
+def _normalise(header: object) -> str:
+    return str(header or "").replace("\ufeff", "").strip().lower().replace(" ", "_")
+
+
+def _match_headers(kind: str, headers: list[object]) -> tuple[list[int | None], Table]:
+    columns = KINDS[kind]
+    by_name = {}
+    for col in columns:
+        by_name[col.name.lower()] = col
+        by_name[col.zh.lower()] = col
+    positions: dict[str, int] = {}
+    ignored = []
+    for i, header in enumerate(headers):
+        col = by_name.get(_normalise(header))
+        if col is None:
+            if _normalise(header):
+                ignored.append(str(header))
+        elif col.name in positions:
+            raise FileError(f"表头“{header}”重复（与第 {positions[col.name] + 1} 列同义）")
+        else:
+            positions[col.name] = i
+    missing = [c for c in columns if c.required and c.name not in positions]
+    if missing:
+        expected = "、".join(f"{c.zh}（{c.name}）" for c in columns if c.required)
+        optional = "、".join(f"{c.zh}（{c.name}）" for c in columns if not c.required)
+        raise FileError(
+            f"缺少必需的列：{'、'.join(c.zh + '（' + c.name + '）' for c in missing)}。"
+            f"应有的表头：{expected}；可选：{optional}"
+        )
+    present = [c for c in columns if c.name in positions]
+    index = [positions.get(c.name) for c in present]
+    table = Table(
+        present,
+        [c.name for c in columns if not c.required and c.name not in positions],
+        ignored,
+        iter(()),
+        "",
+    )
+    return index, table
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def open_table(kind: str, path: Path) -> Table:
+    path = Path(path)
+    if not path.exists():
+        raise FileError(f"文件不存在：{path}")
+    if path.stat().st_size == 0:
+        raise FileError("文件为空")
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _open_xlsx(kind, path)
+    return _open_csv(kind, path)
+
+
+def _open_csv(kind: str, path: Path) -> Table:
+    with open(path, "rb") as fh:
+        encoding = detect_encoding(fh.read(SNIFF_BYTES))
+    fh = open(path, encoding=encoding, newline="")  # noqa: SIM115 - closed by the generator
+    reader = csv.reader(fh)
+    try:
+        headers = next(reader)
+    except StopIteration:
+        fh.close()
+        raise FileError("文件为空") from None
+    except UnicodeDecodeError:
+        fh.close()
+        raise FileError(f"第 1 行不是有效的 {encoding} 文本") from None
+    except csv.Error as exc:
+        fh.close()
+        raise FileError(f"第 1 行 CSV 格式错误：{exc}") from None
+    try:
+        index, table = _match_headers(kind, headers)
+    except FileError:
+        fh.close()
+        raise
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        names = [c.name for c in table.columns]
+        try:
+            for values in reader:
+                if not any(v.strip() for v in values):
+                    continue
+                line = reader.line_num
+                yield (
+                    line,
+                    {
+                        n: (values[i].strip() if i is not None and i < len(values) else "")
+                        for n, i in zip(names, index, strict=True)
+                    },
+                )
+        except UnicodeDecodeError:
+            raise FileError(f"第 {reader.line_num + 1} 行附近不是有效的 {encoding} 文本") from None
+        except csv.Error as exc:
+            raise FileError(f"第 {reader.line_num} 行 CSV 格式错误：{exc}") from None
+        finally:
+            fh.close()
+
+    table.rows = rows()
+    table.encoding = encoding
+    return table
+
+
+def _open_xlsx(kind: str, path: Path) -> Table:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except _XLSX_ERRORS as exc:
+        raise FileError(f"XLSX 文件损坏或不完整，无法打开（{exc.__class__.__name__}）") from None
+    sheet = wb.worksheets[0]
+    it = sheet.iter_rows(values_only=True)
+    try:
+        headers = list(next(it))
+    except StopIteration:
+        wb.close()
+        raise FileError("文件为空（第一个工作表没有内容）") from None
+    except _XLSX_ERRORS as exc:
+        wb.close()
+        raise FileError(f"XLSX 文件损坏或不完整（{exc.__class__.__name__}）") from None
+    index, table = _match_headers(kind, headers)
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        names = [c.name for c in table.columns]
+        try:
+            for line, values in enumerate(it, start=2):
+                if values is None or not any(v not in (None, "") for v in values):
+                    continue
+                yield (
+                    line,
+                    {
+                        n: (_cell(values[i]) if i is not None and i < len(values) else "")
+                        for n, i in zip(names, index, strict=True)
+                    },
+                )
+        except _XLSX_ERRORS as exc:
+            raise FileError(f"XLSX 文件损坏或不完整（{exc.__class__.__name__}）") from None
+        finally:
+            wb.close()
+
+    table.rows = rows()
+    table.encoding = "xlsx"
+    return table

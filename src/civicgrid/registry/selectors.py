@@ -1,0 +1,87 @@
+"""Reads of the registry, always through the caller's jurisdiction (DESIGN §12).
+
+A row outside the jurisdiction is reported exactly like a row that does not exist.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from civicgrid.accounts import pii
+from civicgrid.accounts.scoping import scope_by_grid
+from civicgrid.core.errors import NotFound
+from civicgrid.registry.models import Building, House, Organisation, Person, Residence
+
+
+def buildings_for(user, *, grid: str | None = None, q: str | None = None) -> QuerySet:
+    qs = scope_by_grid(Building.objects.all(), user)
+    if grid:
+        qs = qs.filter(grid_code=grid)
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(address__icontains=q) | Q(code=q))
+    return qs.order_by("code")
+
+
+def building_for(user, code: str) -> Building:
+    building = scope_by_grid(Building.objects.filter(code=code), user).first()
+    if building is None:
+        raise NotFound(f"楼栋编码 {code} 不存在")
+    return building
+
+
+def houses_for(user, *, building: Building) -> QuerySet:
+    return scope_by_grid(House.objects.filter(building=building), user).order_by("floor", "room")
+
+
+def house_for(user, code: str) -> House:
+    house = (
+        scope_by_grid(House.objects.filter(code=code), user)
+        .select_related("building", "owner_person", "owner_org")
+        .first()
+    )
+    if house is None:
+        raise NotFound(f"房屋编码 {code} 不存在")
+    return house
+
+
+def residents(house: House, *, current: bool = True) -> QuerySet:
+    qs = Residence.objects.filter(house=house).select_related("person")
+    if current:
+        qs = qs.filter(until=None)
+    return qs.order_by("since", "id")
+
+
+def persons_for(
+    user, *, id_number: str | None = None, q: str | None = None, tag: str | None = None
+) -> QuerySet:
+    qs = scope_by_grid(Person.objects.all(), user)
+    if id_number is not None:
+        qs = qs.filter(id_hash=pii.cipher().lookup_hash(id_number))
+    if q:
+        qs = qs.filter(name=q)  # whole names only: partial name search invites trawling
+    if tag:
+        qs = qs.filter(tags__contains=f",{tag},")
+    return qs.order_by("id")
+
+
+def person_for(user, person_id: int) -> Person:
+    person = scope_by_grid(Person.objects.filter(pk=person_id), user).first()
+    if person is None:
+        raise NotFound(f"人员 {person_id} 不存在")
+    return person
+
+
+def organisations_for(user, *, credit_code: str | None = None, q: str | None = None) -> QuerySet:
+    qs = scope_by_grid(Organisation.objects.select_related("house"), user)
+    if credit_code:
+        qs = qs.filter(credit_code=credit_code.strip().upper())
+    if q:
+        qs = qs.filter(name__icontains=q)
+    return qs.order_by("credit_code")
+
+
+def organisation_for(user, credit_code: str) -> Organisation:
+    org = organisations_for(user, credit_code=credit_code).first()
+    if org is None:
+        raise NotFound(f"统一社会信用代码 {credit_code} 不存在")
+    return org
