@@ -14,5 +14,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("civicgrid.accounts.urls")),
+    path("workbench/registry/", include("civicgrid.registry.urls")),
     path("", include("civicgrid.web.urls")),
 ]

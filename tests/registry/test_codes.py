@@ -262,6 +262,37 @@ def test_generated_numbers_decode(number):
     assert info.sex == ("M" if int(number[16]) % 2 else "F")
 
 
+@given(id_numbers())
+def test_check_character_satisfies_iso_7064_mod_11_2(number):
+    """Independent of the lookup string: with weights 2^(18−i) mod 11 and X = 10, the weighted
+    sum of all 18 characters is 1 mod 11."""
+    values = [10 if ch == "X" else int(ch) for ch in number]
+    weights = [pow(2, 17 - i, 11) for i in range(18)]
+    assert sum(v * w for v, w in zip(values, weights, strict=True)) % 11 == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "check"),
+    [
+        ("44030619900307123", "2"),
+        ("44030619900307124", "0"),
+        ("44030619900307125", "9"),
+        ("44030619900307126", "7"),
+        ("44030619900307127", "5"),
+        ("44030619900307128", "3"),
+        ("44030619900307129", "1"),
+        ("44030619900307120", "8"),
+        ("44030619900307121", "6"),
+        ("44030619900307122", "4"),
+        ("44030619900307113", "6"),
+        ("11010519491231002", "X"),
+    ],
+)
+def test_id_check_char_table(body, check):
+    assert id_check_char(body) == check
+    assert id_numbers_from_parts(body[:6], int(body[6:14]), int(body[14:])).item() == body + check
+
+
 @given(id_numbers(), st.sampled_from("0123456789X"))
 def test_every_wrong_check_character_is_rejected(number, wrong):
     assume(wrong != number[17])
@@ -371,6 +402,13 @@ def test_non_numeric_area_code_is_a_warning():
     result = check_credit_code(body + credit_check_char(body))
     assert result.ok
     assert result.warnings == ["第 3–8 位登记机关行政区划码 AB0100 应为数字"]
+
+
+@given(credit_bodies)
+def test_credit_check_character_makes_the_weighted_sum_zero(body):
+    code = body + credit_check_char(body)
+    total = sum(CREDIT_CHARSET.index(ch) * pow(3, i, 31) for i, ch in enumerate(body))
+    assert (total + CREDIT_CHARSET.index(code[17])) % 31 == 0
 
 
 @given(credit_bodies, st.sampled_from(CREDIT_CHARSET))

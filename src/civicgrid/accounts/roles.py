@@ -46,20 +46,29 @@ ROLES: dict[str, Role] = {
         ),
         Role("volunteer", "平安员/志愿者", "Safety officer / volunteer", _VIEW_TREE),
         Role(
-            "dispatcher", "综治中心调度员", "Centre dispatcher", (*_VIEW_TREE, "accounts.view_user")
+            "dispatcher",
+            "综治中心调度员",
+            "Centre dispatcher",
+            (*_VIEW_TREE, *_VIEW_REGISTRY, "accounts.view_user", "registry.reveal_person"),
         ),
         Role("department", "职能部门处置人员", "Department handler", _VIEW_TREE),
         Role("mediator", "调解员", "Mediator", _VIEW_TREE),
-        Role("leader", "领导", "Leader", (*_VIEW_TREE, "accounts.view_user")),
+        Role("leader", "领导", "Leader", (*_VIEW_TREE, *_VIEW_REGISTRY, "accounts.view_user")),
         Role(
             "steward",
             "数据管理员",
             "Data steward",
             (
                 *_VIEW_TREE,
+                *_VIEW_REGISTRY,
+                *_KEEP_RESIDENTS,
                 "geo.change_region",
                 "accounts.change_department",
                 "accounts.add_department",
+                "registry.change_building",
+                "registry.change_house",
+                "registry.change_organisation",
+                "registry.change_place",
             ),
         ),
         Role(

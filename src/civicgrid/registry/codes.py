@@ -502,5 +502,5 @@ def credit_codes_from_parts(prefix8: np.ndarray, body9_numbers: np.ndarray) -> n
         total += values[k] * np.int32(weight)
     rows = np.empty((18, n), dtype=np.uint8)
     rows[:17] = _CREDIT_ASCII[values]
-    rows[17] = _CREDIT_ASCII[total % 31]
+    rows[17] = _CREDIT_ASCII[(31 - total % 31) % 31]
     return _as_strings(rows, shape)

@@ -1,0 +1,217 @@
+"""The registry over HTTP: masked for every user, hidden from other jurisdictions, revealed
+only with a reason that is logged; writes audited; codes frozen when a grid is re-drawn."""
+
+from __future__ import annotations
+
+import pytest
+
+from civicgrid.audit.models import AuditRecord
+from civicgrid.registry.importers import import_file
+from civicgrid.registry.models import Building, House, Person
+from tests.registry.conftest import GRID, id_number, write_csv
+from tests.registry.test_import import HOUSE_HEADER, PERSON_HEADER
+
+pytestmark = pytest.mark.django_db
+
+CLEAR_ID = id_number("430102", "19880808", 77)
+
+
+@pytest.fixture
+def city(buildings_file, tmp_path):
+    import_file("buildings", buildings_file(), actor="test")
+    estate = Building.objects.get(name="宝民花园1栋")
+    nanshan = Building.objects.get(name="南头城1号")
+    write_csv(
+        tmp_path / "h.csv",
+        HOUSE_HEADER,
+        [
+            ["", estate.code, 5, "501", 90, "出租", "", ""],
+            ["", nanshan.code, 1, "101", 25, "出租", "", ""],
+        ],
+    )
+    import_file("houses", tmp_path / "h.csv", actor="test")
+    baoan_house = House.objects.get(building=estate)
+    nanshan_house = House.objects.get(building=nanshan)
+    write_csv(
+        tmp_path / "p.csv",
+        PERSON_HEADER,
+        [
+            [
+                CLEAR_ID,
+                "欧阳娜娜",
+                "13912345678",
+                "非户籍",
+                "独居老人",
+                baoan_house.code,
+                "租户",
+                "2024-01-01",
+            ],
+            [
+                id_number("440305", "19800101", 1),
+                "钱七",
+                "0755-12345678",
+                "户籍",
+                "",
+                nanshan_house.code,
+                "租户",
+                "",
+            ],
+        ],
+    )
+    import_file("persons", tmp_path / "p.csv", actor="test")
+    return {
+        "estate": estate,
+        "baoan_house": baoan_house,
+        "nanshan_house": nanshan_house,
+        "person": Person.objects.get(name="欧阳娜娜"),
+        "nanshan_person": Person.objects.get(name="钱七"),
+    }
+
+
+@pytest.fixture
+def users(make_user):
+    return {
+        "baoan_grid": make_user("r_grid", "grid_worker", "440306017001"),
+        "baoan_dispatcher": make_user("r_disp", "dispatcher", "440306", "440306-ZZ"),
+        "nanshan_dispatcher": make_user("r_ns", "dispatcher", "440305", "440305-ZZ"),
+        "leader": make_user("r_leader", "leader", "440300"),
+        "steward": make_user("r_steward", "steward", "440300"),
+    }
+
+
+def _assert_masked(body: str) -> None:
+    assert CLEAR_ID not in body and "欧阳娜娜" not in body and "13912345678" not in body
+
+
+@pytest.mark.parametrize("who", ["baoan_grid", "baoan_dispatcher", "leader", "steward"])
+def test_persons_are_masked_for_every_user(city, users, api, who):
+    client = api(users[who])
+    body = client.get(f"/api/v1/persons?id_number={CLEAR_ID}")
+    assert body.status_code == 200
+    item = body.json()["items"][0]
+    assert item["id_number"] == CLEAR_ID[:6] + "********" + CLEAR_ID[-4:]
+    assert item["name"] == "欧***" and item["phone"] == "139****5678"
+    assert item["tags"] == ["独居老人"] and item["residences"][0]["relation"] == "租户"
+    house = client.get(f"/api/v1/houses/{city['baoan_house'].code}")
+    _assert_masked(house.content.decode())
+    assert house.json()["residents"][0]["name"] == "欧***"
+    _assert_masked(client.get(f"/api/v1/persons/{city['person'].pk}").content.decode())
+
+
+def test_other_jurisdictions_see_nothing(city, users, api):
+    nanshan = api(users["nanshan_dispatcher"])
+    assert nanshan.get(f"/api/v1/persons?id_number={CLEAR_ID}").json() == {"items": [], "count": 0}
+    assert nanshan.get(f"/api/v1/persons/{city['person'].pk}").status_code == 404
+    assert nanshan.get(f"/api/v1/houses/{city['baoan_house'].code}").status_code == 404
+    assert nanshan.get(f"/api/v1/buildings/{city['estate'].code}").status_code == 404
+    assert nanshan.get(f"/api/v1/houses/{city['nanshan_house'].code}").status_code == 200
+    grid = api(users["baoan_grid"])  # community level: its own grid only
+    codes = {b["code"] for b in grid.get("/api/v1/buildings?limit=1000").json()["items"]}
+    assert city["estate"].code in codes and all(c.startswith(GRID[:12]) for c in codes)
+    assert grid.get(f"/api/v1/persons/{city['nanshan_person'].pk}").status_code == 404
+
+
+def test_reveal_needs_a_reason_and_is_logged(city, users, api):
+    client = api(users["baoan_dispatcher"])
+    url = f"/api/v1/persons/{city['person'].pk}/reveal"
+    missing = client.post(url, {}, content_type="application/json")
+    assert missing.status_code == 422
+    assert missing.json()["errors"][0]["field"] == "reason"
+    short = client.post(url, {"reason": "看"}, content_type="application/json")
+    assert short.status_code == 422 and short.json()["errors"][0]["field"] == "reason"
+    assert not AuditRecord.objects.filter(action="pii.reveal").exists()
+    ok = client.post(url, {"reason": "核实独居老人走访信息"}, content_type="application/json")
+    assert ok.json() == {"id_number": CLEAR_ID, "name": "欧阳娜娜", "phone": "13912345678"}
+    log = AuditRecord.objects.get(action="pii.reveal")
+    assert log.actor == "r_disp" and log.summary["reason"] == "核实独居老人走访信息"
+    assert CLEAR_ID not in str(log.summary)
+    # a leader may read dashboards but not reveal personal data
+    denied = api(users["leader"]).post(
+        url, {"reason": "想看看而已"}, content_type="application/json"
+    )
+    assert denied.status_code == 403
+    # and a neighbour cannot even find the person
+    assert (
+        api(users["nanshan_dispatcher"])
+        .post(url, {"reason": "核实信息"}, content_type="application/json")
+        .status_code
+        == 404
+    )
+
+
+def test_grid_worker_registers_and_ends_a_residence(city, users, api):
+    client = api(users["baoan_grid"])
+    newcomer = id_number("450102", "20000202", 31)
+    response = client.post(
+        f"/api/v1/houses/{city['baoan_house'].code}/residents",
+        {
+            "id_number": newcomer,
+            "name": "孙八",
+            "phone": "13700000000",
+            "relation": "租户",
+            "since": "2026-10-01",
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    rid = response.json()["id"]
+    assert AuditRecord.objects.filter(action="registry.residence.register").exists()
+    bad = client.post(
+        f"/api/v1/houses/{city['baoan_house'].code}/residents",
+        {
+            "id_number": newcomer[:-1] + "0" if newcomer[-1] != "0" else newcomer[:-1] + "1",
+            "name": "孙八",
+            "relation": "租户",
+        },
+        content_type="application/json",
+    )
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "id_number"
+    ended = client.post(
+        f"/api/v1/residences/{rid}/end", {"until": "2026-11-20"}, content_type="application/json"
+    )
+    assert ended.json()["until"] == "2026-11-20"
+    again = client.post(f"/api/v1/residences/{rid}/end", {}, content_type="application/json")
+    assert again.status_code == 409
+
+
+def test_redrawing_a_grid_never_changes_a_code(city, users, api):
+    estate = city["estate"]
+    code = estate.code
+    other_grid = GRID[:12] + "02"
+    response = api(users["steward"]).patch(
+        f"/api/v1/buildings/{code}", {"grid_code": other_grid}, content_type="application/json"
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["code"] == code and body["grid_code"] == other_grid
+    assert House.objects.get(pk=city["baoan_house"].pk).code.startswith(code)
+    assert House.objects.get(pk=city["baoan_house"].pk).grid_code == other_grid
+    wrong = api(users["steward"]).patch(
+        f"/api/v1/buildings/{code}", {"grid_code": "1"}, content_type="application/json"
+    )
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "grid_code"
+    assert (
+        api(users["baoan_dispatcher"])
+        .patch(f"/api/v1/buildings/{code}", {"name": "x"}, content_type="application/json")
+        .status_code
+        == 403
+    )
+
+
+def test_organisation_lookup_by_credit_code(city, users, api, tmp_path):
+    write_csv(
+        tmp_path / "o.csv",
+        ["credit_code", "name", "kind", "house_code"],
+        [["91350100M000100Y43", "宝民超市", "企业", city["baoan_house"].code]],
+    )
+    import_file("organisations", tmp_path / "o.csv", actor="test")
+    body = (
+        api(users["baoan_dispatcher"])
+        .get("/api/v1/organisations?credit_code=91350100m000100y43")
+        .json()
+    )
+    assert body["count"] == 1 and body["items"][0]["name"] == "宝民超市"
+    assert (
+        api(users["nanshan_dispatcher"]).get("/api/v1/organisations/91350100M000100Y43").status_code
+        == 404
+    )
