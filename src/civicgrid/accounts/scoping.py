@@ -59,15 +59,18 @@ def scope_by_grid(
 ) -> QuerySet:
     """Scope registry rows by their governance district and current grid code.
 
-    Grid codes begin with their community's and street's codes, so a street or community
-    jurisdiction is a prefix match on one indexed column; a district is an equality on the
-    district column (大鹏新区's streets carry 440307 codes but district 440399).
+    A district is an equality on the district column (大鹏新区's streets carry 440307 codes
+    but district 440399); a street or community adds a range on the grid code, since grid
+    codes begin with their community's and street's codes. Equality plus range is what one
+    composite (district, grid) index serves, on every database and collation.
     """
     if sees_everything(user):
         return qs
     if user is None or not user.is_authenticated or user.jurisdiction_id is None:
         return qs.none()
     j = user.jurisdiction
+    qs = qs.filter(**{district_field: j.district_code or j.code})
     if j.level == "district":
-        return qs.filter(**{district_field: j.code})
-    return qs.filter(**{f"{grid_field}__startswith": j.code})
+        return qs
+    upper = str(int(j.code) + 1).zfill(len(j.code))
+    return qs.filter(**{f"{grid_field}__gte": j.code, f"{grid_field}__lt": upper})

@@ -16,6 +16,13 @@ def _locate(scale: float) -> dict:
     return locate.run(grid_codes, [geoms[c] for c in grid_codes], points=points)
 
 
+def _import(scale: float) -> dict:
+    from civicgrid.bench import importbench
+
+    return importbench.run(scale)
+
+
 BENCHMARKS: dict[str, tuple[str, Callable[[float], dict]]] = {
+    "import": ("F × Shenzhen generated to CSV and imported, vs. bare COPY/executemany", _import),
     "locate": ("1,000,000 random points (× scale) located in the full grid set", _locate),
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.management import call_command
 
@@ -10,22 +10,28 @@ from civicgrid.accounts import services as accounts
 from civicgrid.geo import services as geo
 from civicgrid.geo.layout import DEFAULT_GRIDS_PER_COMMUNITY
 
+# `make demo` should be up in about a minute: ~1,200 buildings, 40,000 residents.
+DEMO_SCALE = 0.002
+
 
 @dataclass
 class InitReport:
     regions: dict[str, int]
     departments: int
     roles: int
+    imports: list = field(default_factory=list)
 
 
 def initialise(
     *,
     seed: int = 0,
     grids_per_community: int = DEFAULT_GRIDS_PER_COMMUNITY,
+    scale: float = 0.0,
     migrate: bool = True,
     progress=None,
 ) -> InitReport:
-    """Migrate, then add whatever of the base data is missing. Safe to run again."""
+    """Migrate, then add whatever of the base data is missing; with ``scale`` > 0 also the
+    synthetic city (F × Shenzhen) through the importer. Safe to run again."""
     if migrate:
         call_command("migrate", interactive=False, verbosity=0)
     roles = accounts.sync_roles("init")
@@ -33,7 +39,14 @@ def initialise(
         "init", grids_per_community=grids_per_community, seed=seed, progress=progress
     )
     departments = accounts.seed_departments("init")
-    return InitReport(loaded.created, departments, roles)
+    imports = []
+    if scale > 0:
+        from django.conf import settings
+
+        from civicgrid.simulate.synthetic import build_city
+
+        imports = build_city(settings.DATA_DIR, scale=scale, seed=seed, progress=progress)
+    return InitReport(loaded.created, departments, roles, imports)
 
 
 # One demo account per role, each with a jurisdiction that makes its job visible.

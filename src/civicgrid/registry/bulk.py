@@ -22,11 +22,13 @@ def upsert(
     columns: Sequence[str],
     rows: Sequence[Sequence[object]],
     conflict: Sequence[str],
-    update: Sequence[str],
+    update: Sequence[str | tuple[str, str]],
     *,
     conflict_where: str = "",
 ) -> None:
-    """Insert ``rows`` or, where the ``conflict`` key exists, update the ``update`` columns."""
+    """Insert ``rows`` or, where the ``conflict`` key exists, update the ``update`` columns
+    (a column name takes the new value; a (column, SQL expression) pair computes it, with
+    ``excluded.col`` the new value and ``table.col`` the stored one)."""
     if not rows:
         return
     cols = ", ".join(_quote(c) for c in columns)
@@ -34,7 +36,13 @@ def upsert(
     if conflict_where:
         target += f" WHERE {conflict_where}"
     action = (
-        "DO UPDATE SET " + ", ".join(f"{_quote(c)} = excluded.{_quote(c)}" for c in update)
+        "DO UPDATE SET "
+        + ", ".join(
+            f"{_quote(c)} = excluded.{_quote(c)}"
+            if isinstance(c, str)
+            else f"{_quote(c[0])} = {c[1]}"
+            for c in update
+        )
         if update
         else "DO NOTHING"
     )
@@ -80,6 +88,15 @@ def lookup(
         return out
     select = ", ".join(_quote(f) for f in (key, *fields))
     where = f" AND {extra_where}" if extra_where else ""
+    if connection.vendor == "postgresql":  # one array parameter: nothing to parse per value
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT {select} FROM {_quote(table)} WHERE {_quote(key)} = ANY(%s){where}",
+                [values, *params],
+            )
+            for row in cur.fetchall():
+                out[row[0]] = tuple(row[1:])
+        return out
     chunk = 900  # below SQLite's historical limit of 999 bound variables
     with connection.cursor() as cur:
         for start in range(0, len(values), chunk):

@@ -230,43 +230,61 @@ def _reserve(
     table: str, needs: dict[str, int], floors: dict[str, int], width: int, limit: int
 ) -> dict[str, int]:
     """Reserve ``needs[prefix]`` new sequence numbers under each prefix; returns the first
-    number reserved per prefix. ``floors`` raises a prefix's counter to codes given explicitly,
-    so an issued code never collides with one that arrived in a file."""
+    number reserved per prefix (-1 where the prefix's numbers are used up). ``floors`` raises a
+    prefix's counter to codes given explicitly, so an issued code never collides with one that
+    arrived in a file."""
     prefixes = set(needs) | set(floors)
     if not prefixes:
         return {}
-    current = {
-        p: last
-        for p, last in CodeSequence.objects.select_for_update()
+    current = dict(
+        CodeSequence.objects.select_for_update()
         .filter(prefix__in=prefixes)
         .values_list("prefix", "last")
-    }
-    for p in prefixes - set(current):
+    )
+    fresh = prefixes - set(current)
+    for p, top in _top_codes(table, fresh).items():
         # first use of this prefix: start after whatever codes already exist under it
-        top = bulk_max_code(table, p)
         current[p] = int(top[len(p) : len(p) + width]) if top else 0
     starts = {}
     updates = []
-    for p in prefixes:
+    for p in sorted(prefixes):
         last = max(current[p], floors.get(p, 0))
         if p in needs:
-            starts[p] = last + 1
-            last += needs[p]
+            starts[p] = last + 1 if last + needs[p] <= limit else -1
+            last = min(last + needs[p], limit) if starts[p] > 0 else last
         updates.append((p, last))
     bulk.upsert(CodeSequence._meta.db_table, ["prefix", "last"], updates, ["prefix"], ["last"])
-    return {p: s for p, s in starts.items() if s + needs[p] - 1 <= limit} | {
-        p: -1 for p, s in starts.items() if s + needs[p] - 1 > limit
-    }
+    return starts
 
 
-def bulk_max_code(table: str, prefix: str) -> str | None:
+def _now():
+    """This moment as the database stores it, converted once per batch, not once per row."""
+    return connection.ops.adapt_datetimefield_value(timezone.now())
+
+
+def _top_codes(table: str, prefixes: set[str]) -> dict[str, str | None]:
+    """The highest existing code under each prefix, in a few statements.
+
+    A range on the unique index rather than ``LIKE 'prefix%'``, which PostgreSQL cannot serve
+    from an index under a non-C collation (equal-length digit strings sort the same in every
+    collation, so the range is exact).
+    """
+    out: dict[str, str | None] = {}
+    ordered = sorted(prefixes)
+    quoted = connection.ops.quote_name(table)
     with connection.cursor() as cur:
-        cur.execute(
-            f"SELECT MAX(code) FROM {connection.ops.quote_name(table)} WHERE code LIKE %s",
-            [prefix + "%"],
-        )
-        row = cur.fetchone()
-    return row[0] if row else None
+        for start in range(0, len(ordered), 200):
+            part = ordered[start : start + 200]
+            sql = " UNION ALL ".join(
+                f"SELECT %s, (SELECT MAX(code) FROM {quoted} WHERE code >= %s AND code < %s)"
+                for _ in part
+            )
+            params: list[str] = []
+            for p in part:
+                params += [p, p, str(int(p) + 1).zfill(len(p))]
+            cur.execute(sql, params)
+            out.update(dict(cur.fetchall()))
+    return out
 
 
 def _grids() -> dict[str, str]:
@@ -331,7 +349,7 @@ class BuildingLoader(_Loader):
             ok, lambda v: v["code"] or "@" + v["address"], self.table, "code", "code", refused
         )
         ok = self._issue(ok, refused)
-        now = timezone.now()
+        now = _now()
         bulk.upsert(
             self.table,
             self.COLUMNS,
@@ -435,7 +453,7 @@ class HouseLoader(_Loader):
         ok = self._dedupe_rooms(ok, refused)
         ok = self._issue(ok, refused)
         owners = self._owners(ok)
-        now = timezone.now()
+        now = _now()
         bulk.upsert(
             self.table,
             self.COLUMNS,
@@ -528,7 +546,7 @@ class HouseLoader(_Loader):
         found = bulk.lookup(Person._meta.db_table, "id_hash", by_hash, ["id"])
         missing = [h for h in by_hash if h not in found]
         if missing:
-            now = timezone.now()
+            now = _now()
             stubs = []
             for h in missing:
                 number = by_hash[h]
@@ -558,7 +576,7 @@ class HouseLoader(_Loader):
         orgs = bulk.lookup(Organisation._meta.db_table, "credit_code", credits, ["id"])
         missing = [c for c in credits if c not in orgs]
         if missing:
-            now = timezone.now()
+            now = _now()
             check = {c: codes.check_credit_code(c) for c in missing}
             bulk.upsert(
                 Organisation._meta.db_table,
@@ -639,7 +657,7 @@ class PersonLoader(_Loader):
             v["id_hash"] = h
         ok = self._dedupe(ok, lambda v: v["id_hash"], self.table, "id_hash", "id_number", refused)
         encrypted = cipher.encrypt_many([v["id_number"] for _, v in ok])
-        now = timezone.now()
+        now = _now()
         keep_place = ("grid_code", "district_code")
         bulk.upsert(
             self.table,
@@ -665,26 +683,22 @@ class PersonLoader(_Loader):
                 for (line, v), enc in zip(ok, encrypted, strict=True)
             ],
             ["id_hash"],
-            [c for c in self.COLUMNS if c not in ("id_hash", "id_enc", "created_at", *keep_place)],
+            [
+                *(
+                    c
+                    for c in self.COLUMNS
+                    if c not in ("id_hash", "id_enc", "created_at", *keep_place)
+                ),
+                # a row with a house moves the person's place of residence there; a row
+                # without one leaves it where it was
+                *(
+                    (c, f"CASE WHEN excluded.{c} <> '' THEN excluded.{c} ELSE {self.table}.{c} END")
+                    for c in keep_place
+                ),
+            ],
         )
-        # a row with a house moves the person's place of residence there
-        self._place(ok, houses)
         self._residences(ok, houses, now)
         return refused
-
-    def _place(self, rows, houses) -> None:
-        moved = [
-            (houses[v["house_code"]][1], houses[v["house_code"]][2], v["id_hash"])
-            for _, v in rows
-            if v["house_code"]
-        ]
-        if not moved:
-            return
-        with connection.cursor() as cur:
-            cur.executemany(
-                f"UPDATE {self.table} SET grid_code = %s, district_code = %s WHERE id_hash = %s",
-                moved,
-            )
 
     def _residences(self, rows, houses, now) -> None:
         living = [(line, v) for line, v in rows if v["house_code"]]
@@ -764,7 +778,7 @@ class OrganisationLoader(_Loader):
         ok = self._dedupe(
             ok, lambda v: v["credit_code"], self.table, "credit_code", "credit_code", refused
         )
-        now = timezone.now()
+        now = _now()
         none = (None, "", "")
         bulk.upsert(
             self.table,
@@ -832,7 +846,7 @@ class PlaceLoader(_Loader):
             v["key"] = hashlib.sha1(raw.encode()).hexdigest()
             ok.append((line, v))
         ok = self._dedupe(ok, lambda v: v["key"], self.table, "key", "name", refused)
-        now = timezone.now()
+        now = _now()
         bulk.upsert(
             self.table,
             self.COLUMNS,

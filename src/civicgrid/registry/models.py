@@ -22,8 +22,8 @@ def _choices(mapping: dict[str, str]) -> list[tuple[str, str]]:
 
 
 class RegistryRow(models.Model):
-    district_code = models.CharField("所属区", max_length=6, db_index=True)
-    grid_code = models.CharField("网格", max_length=14, db_index=True, blank=True)
+    district_code = models.CharField("所属区", max_length=6)
+    grid_code = models.CharField("网格", max_length=14, blank=True)
     import_run = models.BigIntegerField(null=True, blank=True, editable=False)
     import_row = models.BigIntegerField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
@@ -31,6 +31,11 @@ class RegistryRow(models.Model):
 
     class Meta:
         abstract = True
+        # One index serves every jurisdiction: a district is an equality on district_code, a
+        # street or community adds a range on grid_code (grid codes begin with theirs).
+        indexes = [
+            models.Index(fields=["district_code", "grid_code"], name="%(class)s_place_idx"),
+        ]
 
     @property
     def audit_region_path(self) -> str:
@@ -41,9 +46,9 @@ class RegistryRow(models.Model):
 
 
 class Building(RegistryRow):
-    code = models.CharField("楼栋编码", max_length=19, unique=True)
+    code = models.CharField("楼栋编码", max_length=19)
     name = models.CharField("名称", max_length=100, blank=True)
-    address = models.CharField("标准地址", max_length=200, db_index=True)
+    address = models.CharField("标准地址", max_length=200)
     lon = models.FloatField("经度")
     lat = models.FloatField("纬度")
     use = models.CharField("用途", max_length=16, choices=_choices(formats.BUILDING_USES))
@@ -59,7 +64,13 @@ class Building(RegistryRow):
     )
     fire_facilities = models.CharField("消防设施", max_length=200, blank=True)
 
-    class Meta:
+    class Meta(RegistryRow.Meta):
+        # constraints, not unique=True: PostgreSQL would add a second (LIKE) index to each
+        constraints = [models.UniqueConstraint(fields=["code"], name="building_code_unique")]
+        indexes = [
+            *RegistryRow.Meta.indexes,
+            models.Index(fields=["address"], name="building_address_idx"),
+        ]
         verbose_name = "楼栋"
         verbose_name_plural = "楼栋"
 
@@ -71,7 +82,7 @@ class Person(RegistryRow):
     """A resident. The ID number is stored only encrypted (``id_enc``) with a keyed hash for
     exact lookup (``id_hash``) and a masked form for display (``id_masked``)."""
 
-    id_hash = models.CharField("身份证号哈希", max_length=64, unique=True)
+    id_hash = models.CharField("身份证号哈希", max_length=64)
     id_enc = models.CharField("身份证号（加密）", max_length=120)
     id_masked = models.CharField("身份证号（脱敏）", max_length=18)
     name = models.CharField("姓名", max_length=64, blank=True)
@@ -83,9 +94,10 @@ class Person(RegistryRow):
     )
     # ",elderly_alone,disabled," — the wrapping commas make one tag a plain substring match on
     # every database.
-    tags = models.CharField("关怀标签", max_length=200, blank=True, db_index=True)
+    tags = models.CharField("关怀标签", max_length=200, blank=True)
 
-    class Meta:
+    class Meta(RegistryRow.Meta):
+        constraints = [models.UniqueConstraint(fields=["id_hash"], name="person_id_hash_unique")]
         verbose_name = "人口"
         verbose_name_plural = "人口"
         permissions = [("reveal_person", "查看完整个人信息（需说明理由并留痕）")]
@@ -99,7 +111,7 @@ class Person(RegistryRow):
 
 
 class Organisation(RegistryRow):
-    credit_code = models.CharField("统一社会信用代码", max_length=18, unique=True)
+    credit_code = models.CharField("统一社会信用代码", max_length=18)
     credit_warning = models.CharField(
         "代码校验提示",
         max_length=100,
@@ -120,7 +132,10 @@ class Organisation(RegistryRow):
     )
     staff = models.PositiveIntegerField("从业人数", null=True, blank=True)
 
-    class Meta:
+    class Meta(RegistryRow.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["credit_code"], name="organisation_credit_unique")
+        ]
         verbose_name = "法人"
         verbose_name_plural = "法人"
 
@@ -129,7 +144,7 @@ class Organisation(RegistryRow):
 
 
 class House(RegistryRow):
-    code = models.CharField("房屋编码", max_length=25, unique=True)
+    code = models.CharField("房屋编码", max_length=25)
     building = models.ForeignKey(
         Building, verbose_name="楼栋", on_delete=models.PROTECT, related_name="houses"
     )
@@ -154,10 +169,11 @@ class House(RegistryRow):
         related_name="owned_houses",
     )
 
-    class Meta:
+    class Meta(RegistryRow.Meta):
         verbose_name = "房屋"
         verbose_name_plural = "房屋"
         constraints = [
+            models.UniqueConstraint(fields=["code"], name="house_code_unique"),
             models.UniqueConstraint(fields=["building", "room"], name="house_room_unique"),
         ]
 
@@ -183,7 +199,7 @@ class Residence(RegistryRow):
     until = models.DateField("终止日期", null=True, blank=True)
     verified = models.BooleanField("已核实", default=False)
 
-    class Meta:
+    class Meta(RegistryRow.Meta):
         verbose_name = "居住登记"
         verbose_name_plural = "居住登记"
         constraints = [
@@ -202,18 +218,17 @@ class Place(RegistryRow):
     """A risk point or facility: slope, low-lying point, construction site, billboard …"""
 
     key = models.CharField(
-        "键", max_length=40, unique=True, help_text="类型、名称与坐标的摘要，用于重复导入时去重"
+        "键", max_length=40, help_text="类型、名称与坐标的摘要，用于重复导入时去重"
     )
-    kind = models.CharField(
-        "类型", max_length=16, choices=_choices(formats.PLACE_KINDS), db_index=True
-    )
+    kind = models.CharField("类型", max_length=16, choices=_choices(formats.PLACE_KINDS))
     name = models.CharField("名称", max_length=100)
     lon = models.FloatField("经度")
     lat = models.FloatField("纬度")
     owner = models.CharField("责任单位", max_length=100, blank=True)
     note = models.CharField("备注", max_length=500, blank=True)
 
-    class Meta:
+    class Meta(RegistryRow.Meta):
+        constraints = [models.UniqueConstraint(fields=["key"], name="place_key_unique")]
         verbose_name = "风险点位"
         verbose_name_plural = "风险点位"
 

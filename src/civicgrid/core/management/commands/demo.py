@@ -8,7 +8,7 @@ from rich.table import Table
 
 from civicgrid.core.management.commands.serve import serve
 from civicgrid.core.progress import progress_bar
-from civicgrid.core.setup import demo_users, initialise
+from civicgrid.core.setup import DEMO_SCALE, demo_users, initialise
 
 
 class Command(BaseCommand):
@@ -18,10 +18,13 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--no-serve", action="store_true", help="只准备数据和账号，不启动服务")
+        parser.add_argument(
+            "--scale", type=float, default=DEMO_SCALE, help=f"合成城市规模（默认 {DEMO_SCALE}）"
+        )
 
     def handle(self, *args, **o):
         with progress_bar() as progress:
-            initialise(progress=progress)
+            initialise(scale=o["scale"], progress=progress)
         table = Table(title="演示账号（每次运行 demo 重新生成密码）")
         for col in ("用户名", "角色", "辖区", "密码"):
             table.add_column(col)

@@ -16,7 +16,13 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--seed", type=int, default=0, help="生成示意边界的随机种子")
+        parser.add_argument("--seed", type=int, default=0, help="生成示意边界与合成城市的随机种子")
+        parser.add_argument(
+            "--scale",
+            type=float,
+            default=0.0,
+            help="合成城市规模（深圳的倍数，如 0.01；0 表示不生成）",
+        )
         parser.add_argument(
             "--grids-per-community",
             type=int,
@@ -28,7 +34,10 @@ class Command(BaseCommand):
     def handle(self, *args, **o):
         with progress_bar(not o["no_progress"]) as progress:
             report = initialise(
-                seed=o["seed"], grids_per_community=o["grids_per_community"], progress=progress
+                seed=o["seed"],
+                grids_per_community=o["grids_per_community"],
+                scale=o["scale"],
+                progress=progress,
             )
         from civicgrid.geo.models import Region
 
@@ -44,3 +53,5 @@ class Command(BaseCommand):
                 f"（本次新增区域 {added}，机构 {report.departments}）"
             )
         )
+        for r in report.imports:
+            self.stdout.write(f"合成数据 {r.kind}：写入 {r.written} 行，拒绝 {r.rejected} 行")
