@@ -19,13 +19,22 @@ def grid_infos() -> list:
 
     names = dict(Region.objects.exclude(level=Level.GRID).values_list("code", "name"))
     out = []
-    for code, district, path, wkb in (Region.objects.filter(level=Level.GRID)
-                                      .exclude(geometry=None).order_by("code")
-                                      .values_list("code", "district_code", "path", "geometry")):
+    for code, district, path, wkb in (
+        Region.objects.filter(level=Level.GRID)
+        .exclude(geometry=None)
+        .order_by("code")
+        .values_list("code", "district_code", "path", "geometry")
+    ):
         ancestors = path.split(".")[:-1]  # city, district, street, community
         prefix = "".join(names[c] for c in ancestors)
-        out.append(GridInfo(code=code, district_code=district, address_prefix=prefix,
-                            polygon=shapely.from_wkb(bytes(wkb))))
+        out.append(
+            GridInfo(
+                code=code,
+                district_code=district,
+                address_prefix=prefix,
+                polygon=shapely.from_wkb(bytes(wkb)),
+            )
+        )
     return out
 
 
@@ -37,8 +46,9 @@ def generate(out_dir: Path, *, scale: float, seed: int = 0, progress=None) -> di
 
 
 def load(files: dict[str, Path], *, actor="init", progress=None) -> list[ImportReport]:
-    return [import_file(kind, files[kind], actor=actor, progress=progress)
-            for kind in KINDS_IN_ORDER]
+    return [
+        import_file(kind, files[kind], actor=actor, progress=progress) for kind in KINDS_IN_ORDER
+    ]
 
 
 def build_city(data_dir: Path, *, scale: float, seed: int = 0, progress=None) -> list:
