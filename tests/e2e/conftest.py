@@ -19,6 +19,7 @@ CHROMIUM = os.environ.get("CIVICGRID_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 E2E_DB = "civicgrid_e2e"
 ADMIN_PASSWORD = "E2e-admin-password-2026"
+E2E_SCALE = 0.0005
 
 
 def _free_port() -> int:
@@ -47,8 +48,13 @@ def served(tmp_path_factory):
         _postgres(pg_url, f"CREATE DATABASE {E2E_DB}")
         env["CIVICGRID_DATABASE_URL"] = pg_url.rsplit("/", 1)[0] + f"/{E2E_DB}"
     cli = [sys.executable, "-m", "civicgrid.cli"]
+    # a small synthetic city (≈300 buildings, 10,000 residents) for the registry pages
     subprocess.run(
-        [*cli, "init", "--no-progress"], env=env, check=True, timeout=600, capture_output=True
+        [*cli, "init", "--no-progress", "--scale", str(E2E_SCALE)],
+        env=env,
+        check=True,
+        timeout=600,
+        capture_output=True,
     )
     subprocess.run(
         [

@@ -345,7 +345,7 @@ def _digest(token: str) -> str:
 @transaction.atomic
 def issue_token(actor, user: User, name: str = "", days: int | None = None) -> tuple[ApiToken, str]:
     """Create a token and return it with its clear text, which is never stored or shown again."""
-    clear = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    clear = TOKEN_PREFIX + secrets.token_hex(32)  # hex: a prefix never starts with "-"
     token = ApiToken.objects.create(
         user=user,
         name=name,
