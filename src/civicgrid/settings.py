@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "civicgrid.geo",
     "civicgrid.accounts",
     "civicgrid.registry",
+    "civicgrid.events",
     "civicgrid.bench",
     "civicgrid.web",
 ]
@@ -129,6 +130,8 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
+# Working hours that working-hour time limits count (DESIGN §6).
+WORK_HOURS = os.environ.get("CIVICGRID_WORK_HOURS", "08:30-12:00,14:00-18:00")
 USE_I18N = True
 USE_TZ = True
 

@@ -39,6 +39,7 @@ def initialise(
         "init", grids_per_community=grids_per_community, seed=seed, progress=progress
     )
     departments = accounts.seed_departments("init")
+    _seed_calendar()
     imports = []
     if scale > 0:
         from django.conf import settings
@@ -47,6 +48,17 @@ def initialise(
 
         imports = build_city(settings.DATA_DIR, scale=scale, seed=seed, progress=progress)
     return InitReport(loaded.created, departments, roles, imports)
+
+
+def _seed_calendar() -> None:
+    """Last year to three years ahead: official where chinese-calendar knows the year,
+    estimated beyond (DESIGN §6)."""
+    import datetime as dt
+
+    from civicgrid.events.calendar_services import seed_years
+
+    this = dt.date.today().year
+    seed_years(range(this - 1, this + 3), actor="init")
 
 
 # One demo account per role, each with a jurisdiction that makes its job visible.

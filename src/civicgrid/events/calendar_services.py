@@ -1,0 +1,149 @@
+"""Changes to the work calendar: seeding, loading an official arrangement, manual edits."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import transaction
+
+from civicgrid.audit import services as audit
+from civicgrid.core.errors import FieldError, ServiceError
+from civicgrid.events import workcal
+from civicgrid.events.models import WorkDay
+
+WORK_WORDS = {"1", "true", "yes", "y", "是", "班", "上班", "工作日", "workday"}
+REST_WORDS = {"0", "false", "no", "n", "否", "休", "休息", "放假", "节假日", "holiday", "rest"}
+
+
+@dataclass
+class SeedReport:
+    added: int = 0
+    upgraded: int = 0  # estimated rows replaced by the official arrangement
+
+
+@transaction.atomic
+def seed_years(years: range | list[int], actor=None) -> SeedReport:
+    """Add the days of ``years`` that are missing; replace estimated days once chinese-calendar
+    knows the year. Manual and official rows are left as they are."""
+    report = SeedReport()
+    for year in years:
+        days = {d.date: d for d in workcal.days_for(year)}
+        existing = {w.date: w for w in WorkDay.objects.filter(date__year=year)}
+        new = [
+            WorkDay(date=d.date, workday=d.workday, name=d.name, source=d.source)
+            for d in days.values()
+            if d.date not in existing
+        ]
+        WorkDay.objects.bulk_create(new)
+        report.added += len(new)
+        official = [d for d in days.values() if d.source == "official"]
+        upgrade = [
+            existing[d.date]
+            for d in official
+            if d.date in existing and existing[d.date].source == "estimated"
+        ]
+        for w in upgrade:
+            d = days[w.date]
+            w.workday, w.name, w.source = d.workday, d.name, "official"
+        WorkDay.objects.bulk_update(upgrade, ["workday", "name", "source", "updated_at"])
+        report.upgraded += len(upgrade)
+    if report.added or report.upgraded:
+        audit.record(
+            "events.calendar.seed",
+            actor=actor,
+            object_type="events.workday",
+            extra={"years": list(years), "added": report.added, "upgraded": report.upgraded},
+        )
+    return report
+
+
+def _parse_workday(value: str) -> bool | None:
+    v = value.strip().lower()
+    if v in WORK_WORDS:
+        return True
+    if v in REST_WORDS:
+        return False
+    return None
+
+
+@transaction.atomic
+def import_arrangement(path: Path, actor=None) -> dict[int, int]:
+    """Load an official holiday arrangement (CSV: date, workday, name — 日期, 是否上班, 名称).
+
+    The file lists the exceptions of each year it touches: its holidays and make-up working
+    days. Every other date of those years follows the plain week (Monday to Friday), and the
+    whole year becomes ``official``: the estimate is gone. Nothing changes if any row is wrong.
+    """
+    errors: list[FieldError] = []
+    rows: dict[dt.date, tuple[bool, str]] = {}
+    try:
+        fh = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115
+    except OSError as exc:
+        raise ServiceError(f"无法读取文件：{exc}") from None
+    with fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header is None:
+            raise ServiceError("文件为空")
+        first = [h.strip().lower() for h in header]
+        if first and first[0] not in ("date", "日期"):
+            raise ServiceError("表头应为：日期（date）, 是否上班（workday）, 名称（name）")
+        for line, row in enumerate(reader, start=2):
+            if not any(c.strip() for c in row):
+                continue
+            try:
+                day = dt.date.fromisoformat(row[0].strip())
+            except (ValueError, IndexError):
+                errors.append(FieldError(f"第 {line} 行 date", "日期格式应为 YYYY-MM-DD"))
+                continue
+            workday = _parse_workday(row[1]) if len(row) > 1 else None
+            if workday is None:
+                errors.append(FieldError(f"第 {line} 行 workday", "应为 班/休（1/0）"))
+                continue
+            if day in rows:
+                errors.append(FieldError(f"第 {line} 行 date", f"日期 {day} 重复"))
+                continue
+            rows[day] = (workday, row[2].strip()[:32] if len(row) > 2 else "")
+    if errors:
+        raise ServiceError("日历文件有误，未做任何更改", errors)
+    if not rows:
+        raise ServiceError("文件中没有日期")
+    per_year: dict[int, int] = {}
+    for year in sorted({d.year for d in rows}):
+        WorkDay.objects.filter(date__year=year).delete()
+        day, days = dt.date(year, 1, 1), []
+        while day.year == year:
+            workday, name = rows.get(day, (day.weekday() < 5, ""))
+            if day in rows and workday and day.weekday() >= 5 and not name:
+                name = "调休上班"
+            days.append(WorkDay(date=day, workday=workday, name=name, source="official"))
+            day += dt.timedelta(days=1)
+        WorkDay.objects.bulk_create(days)
+        per_year[year] = sum(1 for d in rows if d.year == year)
+    audit.record(
+        "events.calendar.import",
+        actor=actor,
+        object_type="events.workday",
+        object_id=Path(path).name[:64],
+        extra={"years": per_year},
+    )
+    return per_year
+
+
+@transaction.atomic
+def set_day(actor, day: dt.date, *, workday: bool, name: str = "") -> WorkDay:
+    """A person's correction of one date (the admin)."""
+    row, _ = WorkDay.objects.update_or_create(
+        date=day, defaults={"workday": workday, "name": name[:32], "source": "manual"}
+    )
+    audit.record(
+        "events.calendar.set",
+        actor=actor,
+        object_type="events.workday",
+        object_id=day.isoformat(),
+        after={"workday": workday, "name": name},
+    )
+    return row

@@ -1,0 +1,100 @@
+"""``civicgrid calendar add START DURATION`` · ``calendar import FILE`` · ``calendar seed``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([dh]|天|日|小时|工作日)\s*$", re.IGNORECASE)
+
+
+def parse_duration(text: str) -> tuple[str, float]:
+    """``3d`` → ("days", 3), ``4h`` / ``2.5h`` → ("hours", …); Chinese units too."""
+    m = DURATION.match(text)
+    if not m:
+        raise CommandError(f"时限格式无效：{text!r}；应为如 3d（3 个工作日）或 4h（4 个工作小时）")
+    amount, unit = float(m.group(1)), m.group(2).lower()
+    if unit in ("d", "天", "日", "工作日"):
+        if not amount.is_integer():
+            raise CommandError("工作日时限须为整数天，如 3d")
+        return "days", amount
+    return "hours", amount
+
+
+def parse_start(text: str) -> dt.datetime:
+    try:
+        start = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise CommandError(
+            f"起始时间格式无效：{text!r}；应为 ISO 8601，如 2026-09-30T10:00"
+        ) from None
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=ZoneInfo(settings.TIME_ZONE))
+    return start
+
+
+class Command(BaseCommand):
+    help = "工作日历：add 计算办理时限；import 导入官方放假安排；seed 补齐年份"
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="op", required=True)
+        add = sub.add_parser("add", help="START DURATION：如 2026-09-30T10:00 3d 或 4h")
+        add.add_argument("start")
+        add.add_argument("duration")
+        imp = sub.add_parser("import", help="导入官方放假安排 CSV：日期,是否上班,名称")
+        imp.add_argument("file", type=Path)
+        seed = sub.add_parser("seed", help="补齐若干年的日历（默认今年前后）")
+        seed.add_argument("--years", default="", help="如 2025-2028")
+
+    def handle(self, *args, op: str, **o):
+        from civicgrid.core.errors import ServiceError
+        from civicgrid.events import calendar_selectors, calendar_services
+
+        if op == "add":
+            unit, amount = parse_duration(o["duration"])
+            start = parse_start(o["start"])
+            cal = calendar_selectors.calendar()
+            deadline = (
+                cal.add_working_days(start, int(amount))
+                if unit == "days"
+                else cal.add_working_hours(start, amount)
+            )
+            local = deadline.at.astimezone(ZoneInfo(settings.TIME_ZONE))
+            basis = (
+                "estimated（含尚未公布官方安排的估算日期）"
+                if deadline.estimated
+                else "official（依据官方安排）"
+            )
+            self.stdout.write(f"{local.isoformat()}\t{basis}")
+        elif op == "import":
+            try:
+                per_year = calendar_services.import_arrangement(o["file"], actor="cli")
+            except ServiceError as exc:
+                raise CommandError(str(exc)) from None
+            years = "、".join(f"{y} 年 {n} 条" for y, n in per_year.items())
+            self.stdout.write(f"已导入官方放假安排：{years}")
+        else:
+            years = _years(o["years"])
+            report = calendar_services.seed_years(years, actor="cli")
+            self.stdout.write(
+                f"日历已补齐 {years.start}–{years.stop - 1}：新增 {report.added} 天，"
+                f"由估算改为官方 {report.upgraded} 天"
+            )
+
+
+def _years(text: str) -> range:
+    if not text:
+        this = dt.date.today().year
+        return range(this - 1, this + 3)
+    m = re.fullmatch(r"(\d{4})(?:-(\d{4}))?", text.strip())
+    if not m:
+        raise CommandError("--years 格式应为 2025 或 2025-2028")
+    first, last = int(m.group(1)), int(m.group(2) or m.group(1))
+    if last < first or last - first > 50:
+        raise CommandError("--years 范围无效")
+    return range(first, last + 1)

@@ -1,0 +1,102 @@
+"""The work calendar table: seeded at init, official through 2026 and estimated beyond,
+replaced by an official arrangement when one is imported; ``civicgrid calendar add``."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from civicgrid.events import calendar_selectors, calendar_services
+from civicgrid.events.models import WorkDay
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_calendar():
+    calendar_selectors.reset()
+    yield
+    calendar_selectors.reset()
+
+
+def _add(capsys, start: str, duration: str) -> tuple[str, str]:
+    call_command("calendar", "add", start, duration)
+    at, basis = capsys.readouterr().out.strip().split("\t")
+    return at, basis
+
+
+def test_init_seeds_official_and_estimated_years():
+    oct10 = WorkDay.objects.get(date=dt.date(2026, 10, 10))
+    assert oct10.workday and oct10.source == "official"  # the make-up Saturday
+    assert not WorkDay.objects.get(date=dt.date(2026, 10, 1)).workday
+    new_year = WorkDay.objects.get(date=dt.date(2027, 1, 1))
+    assert (new_year.workday, new_year.source, new_year.name) == (False, "estimated", "元旦")
+    assert WorkDay.objects.get(date=dt.date(2027, 1, 4)).workday
+
+
+def test_deadline_across_national_day_2026(capsys):
+    at, basis = _add(capsys, "2026-09-30T10:00", "1d")
+    assert basis.startswith("official")
+    first_workday_after = calendar_selectors.calendar()
+    day = dt.date(2026, 10, 1)
+    while not first_workday_after.is_workday(day):
+        day += dt.timedelta(days=1)
+    assert at == f"{day.isoformat()}T18:00:00+08:00"
+
+
+def test_deadline_into_2027_rests_on_estimated_days(capsys):
+    at, basis = _add(capsys, "2026-12-31T10:00", "1d")
+    assert at == "2027-01-04T18:00:00+08:00" and basis.startswith("estimated")
+    at, basis = _add(capsys, "2026-12-30T09:00", "4h")
+    assert at.startswith("2026-12-30T") and basis.startswith("official")
+
+
+def test_an_official_arrangement_replaces_the_estimate(tmp_path, capsys):
+    arrangement = tmp_path / "2027.csv"
+    arrangement.write_text(
+        "日期,是否上班,名称\n2027-01-01,休,元旦\n2027-01-04,休,元旦\n2027-01-09,班,\n",
+        encoding="utf-8",
+    )
+    call_command("calendar", "import", str(arrangement))
+    assert "2027 年 3 条" in capsys.readouterr().out
+    jan9 = WorkDay.objects.get(date=dt.date(2027, 1, 9))
+    assert jan9.workday and jan9.source == "official" and jan9.name == "调休上班"
+    assert not WorkDay.objects.filter(date__year=2027, source="estimated").exists()
+    at, basis = _add(capsys, "2026-12-31T10:00", "1d")
+    assert at == "2027-01-05T18:00:00+08:00" and basis.startswith("official")
+
+
+def test_a_bad_arrangement_changes_nothing(tmp_path):
+    before = list(WorkDay.objects.filter(date__year=2027).values_list("date", "source"))
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "date,workday,name\n2027-01-01,休,元旦\n2027-13-01,休,x\n2027-01-05,maybe,\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(CommandError) as exc:
+        call_command("calendar", "import", str(bad))
+    assert "第 3 行 date" in str(exc.value) and "第 4 行 workday" in str(exc.value)
+    assert list(WorkDay.objects.filter(date__year=2027).values_list("date", "source")) == before
+
+
+def test_a_manual_correction_is_used(capsys):
+    calendar_services.set_day("test", dt.date(2027, 1, 4), workday=False, name="台风停工")
+    calendar_selectors.reset()
+    at, _ = _add(capsys, "2026-12-31T10:00", "1d")
+    assert at == "2027-01-05T18:00:00+08:00"
+
+
+@pytest.mark.parametrize("duration", ["3x", "1.5d", ""])
+def test_bad_durations_are_explained(duration):
+    with pytest.raises(CommandError, match="格式|整数"):
+        call_command("calendar", "add", "2026-09-30T10:00", duration)
+
+
+def test_reseeding_upgrades_estimates_and_adds_nothing_twice():
+    WorkDay.objects.filter(date__year=2026).update(source="estimated")
+    report = calendar_services.seed_years(range(2026, 2028))
+    assert report.added == 0 and report.upgraded == 365
+    again = calendar_services.seed_years(range(2026, 2028))
+    assert (again.added, again.upgraded) == (0, 0)
