@@ -90,7 +90,7 @@ def test_a_manual_correction_is_used(capsys):
 
 @pytest.mark.parametrize("duration", ["3x", "1.5d", ""])
 def test_bad_durations_are_explained(duration):
-    with pytest.raises(CommandError, match="格式|整数"):
+    with pytest.raises(CommandError, match=r"格式|整数"):
         call_command("calendar", "add", "2026-09-30T10:00", duration)
 
 
