@@ -64,96 +64,47 @@ def department_specs(regions) -> list[dict]:
     with open(DATA_DIR / "departments.csv", encoding="utf-8") as fh:
         sectors = list(csv.DictReader(fh))
     specs: list[dict] = []
-    by_code = {r.code: r for r in regions}
-    city = next(r for r in by_code.values() if r.level == "city")
-    for r in sorted(by_code.values(), key=lambda r: r.path):
-        if r.level == "city":
-            for s in sectors:
-                specs.append(
-                    dict(
-                        code=f"{r.code}-{s['sector']}",
-                        name=s["city_name"],
-                        kind=DepartmentKind.FUNCTIONAL,
-                        sector=s["sector"],
-                        region=r,
-                        parent_code=None,
-                    )
-                )
-            specs.append(
-                dict(
-                    code=f"{r.code}-ZZ",
-                    name=f"{r.name}综治中心",
-                    kind=DepartmentKind.CENTRE,
-                    sector="ZZ",
-                    region=r,
-                    parent_code=None,
-                )
+    nodes = sorted(regions, key=lambda r: r.path)
+    city = next(r for r in nodes if r.level == "city")
+
+    def add(region, suffix: str, name: str, kind: str, parent: str | None) -> None:
+        specs.append(
+            dict(
+                code=f"{region.code}-{suffix}",
+                name=name,
+                kind=kind,
+                sector=suffix,
+                region=region,
+                parent_code=parent,
             )
-        elif r.level == "district":
+        )
+
+    for r in nodes:
+        if r.level in ("city", "district"):
             for s in sectors:
-                name = s["district_name"].format(district=r.name, short=_district_short(r.name))
-                specs.append(
-                    dict(
-                        code=f"{r.code}-{s['sector']}",
-                        name=name,
-                        kind=DepartmentKind.FUNCTIONAL,
-                        sector=s["sector"],
-                        region=r,
-                        parent_code=f"{city.code}-{s['sector']}",
+                if r.level == "city":
+                    add(r, s["sector"], s["city_name"], DepartmentKind.FUNCTIONAL, None)
+                else:
+                    name = s["district_name"].format(district=r.name, short=_district_short(r.name))
+                    add(
+                        r,
+                        s["sector"],
+                        name,
+                        DepartmentKind.FUNCTIONAL,
+                        f"{city.code}-{s['sector']}",
                     )
-                )
-            specs.append(
-                dict(
-                    code=f"{r.code}-ZZ",
-                    name=f"{r.name}综治中心",
-                    kind=DepartmentKind.CENTRE,
-                    sector="ZZ",
-                    region=r,
-                    parent_code=f"{city.code}-ZZ",
-                )
-            )
         elif r.level == "street":
-            specs.append(
-                dict(
-                    code=f"{r.code}-JD",
-                    name=f"{r.name}办事处",
-                    kind=DepartmentKind.STREET_OFFICE,
-                    sector="JD",
-                    region=r,
-                    parent_code=None,
-                )
-            )
-            specs.append(
-                dict(
-                    code=f"{r.code}-ZZ",
-                    name=f"{r.name}综治中心",
-                    kind=DepartmentKind.CENTRE,
-                    sector="ZZ",
-                    region=r,
-                    parent_code=f"{r.parent_id}-ZZ",
-                )
-            )
+            add(r, "JD", f"{r.name}办事处", DepartmentKind.STREET_OFFICE, None)
         elif r.level == "community":
-            specs.append(
-                dict(
-                    code=f"{r.code}-GZZ",
-                    name=f"{r.name}工作站",
-                    kind=DepartmentKind.WORKSTATION,
-                    sector="GZZ",
-                    region=r,
-                    parent_code=f"{r.parent_id}-JD",
-                )
-            )
-            specs.append(
-                dict(
-                    code=f"{r.code}-ZZ",
-                    name=f"{r.name}综治中心",
-                    kind=DepartmentKind.CENTRE,
-                    sector="ZZ",
-                    region=r,
-                    parent_code=f"{r.parent_id}-ZZ",
-                )
-            )
+            add(r, "GZZ", f"{r.name}工作站", DepartmentKind.WORKSTATION, f"{r.parent_id}-JD")
+        # one comprehensive governance centre (综治中心) per node, under its parent's
+        add(
+            r,
+            "ZZ",
+            f"{r.name}综治中心",
+            DepartmentKind.CENTRE,
+            f"{r.parent_id}-ZZ" if r.parent_id else None,
+        )
     return specs
 
 

@@ -257,6 +257,33 @@ def _reserve(
     return starts
 
 
+def _issue_codes(table, rows, refused, *, parent: str, width: int, make, exhausted: str):
+    """Give every row without a code the next free number under its parent's code (a grid
+    for buildings, a building for rooms), and raise each parent's counter past the codes that
+    arrived in the file."""
+    needs: dict[str, int] = {}
+    floors: dict[str, int] = {}
+    for _, v in rows:
+        if v["code"]:
+            plen = len(v["code"]) - width
+            p = v["code"][:plen]
+            floors[p] = max(floors.get(p, 0), int(v["code"][plen:]))
+        else:
+            needs[v[parent]] = needs.get(v[parent], 0) + 1
+    starts = _reserve(table, needs, floors, width, 10**width - 1)
+    out = []
+    for line, v in rows:
+        if not v["code"]:
+            start = starts[v[parent]]
+            if start < 0:
+                refused.append((line, parent, v[parent], exhausted))
+                continue
+            v["code"] = make(v[parent], start)
+            starts[v[parent]] = start + 1
+        out.append((line, v))
+    return out
+
+
 def _now():
     """This moment as the database stores it, converted once per batch, not once per row."""
     return connection.ops.adapt_datetimefield_value(timezone.now())
@@ -381,28 +408,15 @@ class BuildingLoader(_Loader):
         return refused
 
     def _issue(self, rows, refused):
-        needs: dict[str, int] = {}
-        floors: dict[str, int] = {}
-        for _, v in rows:
-            if v["code"]:
-                p = v["code"][:14]
-                floors[p] = max(floors.get(p, 0), int(v["code"][14:]))
-            else:
-                needs[v["grid_code"]] = needs.get(v["grid_code"], 0) + 1
-        starts = _reserve(self.table, needs, floors, 5, 99999)
-        out = []
-        for line, v in rows:
-            if not v["code"]:
-                start = starts[v["grid_code"]]
-                if start < 0:
-                    refused.append(
-                        (line, "grid_code", v["grid_code"], "该网格的楼栋编号（00001–99999）已用尽")
-                    )
-                    continue
-                v["code"] = codes.building_code(v["grid_code"], start)
-                starts[v["grid_code"]] = start + 1
-            out.append((line, v))
-        return out
+        return _issue_codes(
+            self.table,
+            rows,
+            refused,
+            parent="grid_code",
+            width=5,
+            make=codes.building_code,
+            exhausted="该网格的楼栋编号（00001–99999）已用尽",
+        )
 
 
 class HouseLoader(_Loader):
@@ -514,28 +528,15 @@ class HouseLoader(_Loader):
         )
 
     def _issue(self, rows, refused):
-        needs: dict[str, int] = {}
-        floors: dict[str, int] = {}
-        for _, v in rows:
-            if v["code"]:
-                p = v["code"][:19]
-                floors[p] = max(floors.get(p, 0), int(v["code"][19:]))
-            else:
-                needs[v["building_code"]] = needs.get(v["building_code"], 0) + 1
-        starts = _reserve(self.table, needs, floors, 6, 999999)
-        out = []
-        for line, v in rows:
-            if not v["code"]:
-                start = starts[v["building_code"]]
-                if start < 0:
-                    refused.append(
-                        (line, "building_code", v["building_code"], "该楼栋的房间编号已用尽")
-                    )
-                    continue
-                v["code"] = codes.house_code(v["building_code"], start)
-                starts[v["building_code"]] = start + 1
-            out.append((line, v))
-        return out
+        return _issue_codes(
+            self.table,
+            rows,
+            refused,
+            parent="building_code",
+            width=6,
+            make=codes.house_code,
+            exhausted="该楼栋的房间编号（000001–999999）已用尽",
+        )
 
     def _owners(self, rows) -> tuple[dict[str, int], dict[str, int]]:
         """Owners named by ID number or credit code; unknown ones are registered as bare
