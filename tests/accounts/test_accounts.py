@@ -124,3 +124,13 @@ def test_throttling_is_shared_through_redis_in_production_mode(make_user, settin
         assert "登录失败次数过多" in page.content.decode()
     finally:
         server.flushdb()
+
+
+def test_a_role_change_takes_effect_at_once_despite_the_permission_cache(make_user, api):
+    user = make_user("mover", "grid_worker", "440306017001")
+    client = api(user)
+    assert client.get("/api/v1/buildings").status_code == 200  # caches the permission set
+    services.save_user("test", "mover", role="volunteer", region_code="440306017001")
+    assert client.get("/api/v1/buildings").status_code == 403
+    services.save_user("test", "mover", role="steward", region_code="440306017001")
+    assert client.get("/api/v1/buildings").status_code == 200

@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from civicgrid.accounts import services
+from civicgrid.accounts.backends import forget_permissions
 from civicgrid.accounts.forms import ThrottledAdminLoginForm
 from civicgrid.accounts.models import ApiToken, Department, User
 from civicgrid.accounts.scoping import scope_by_region
@@ -72,6 +73,10 @@ class UserAdmin(DjangoUserAdmin):
             obj=obj,
             extra={"changed": sorted(form.changed_data)},
         )
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        forget_permissions(form.instance.pk)  # groups are saved here, after save_model
 
 
 @admin.register(ApiToken)

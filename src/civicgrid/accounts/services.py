@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from civicgrid.accounts.backends import forget_permissions
 from civicgrid.accounts.models import ApiToken, Department, DepartmentKind, User
 from civicgrid.accounts.roles import ROLES
 from civicgrid.audit import services as audit
@@ -47,6 +48,7 @@ def sync_roles(actor=None) -> int:
                 object_id=role.code,
                 after={"permissions": list(role.permissions)},
             )
+    forget_permissions()
     return created
 
 
@@ -255,6 +257,7 @@ def save_user(
         user.set_unusable_password()
     user.save()
     user.groups.set([Group.objects.get_or_create(name=role)[0]])
+    forget_permissions(user.pk)
     audit.record(
         "accounts.user.create" if created else "accounts.user.update",
         actor=actor,
@@ -362,4 +365,5 @@ def make_superuser(actor, user: User) -> None:
     user.is_superuser = True
     user.is_staff = True
     user.save(update_fields=["is_superuser", "is_staff"])
+    forget_permissions(user.pk)
     audit.record("accounts.user.superuser", actor=actor, obj=user)
