@@ -267,3 +267,16 @@ def test_a_crash_leaves_whole_batches_and_a_rerun_completes(tmp_path, grid_point
     result = import_file("places", path, actor="test", batch_size=2)
     assert result.rejected == 0
     assert sorted(Place.objects.values_list("name", flat=True)) == [f"坡{i}" for i in range(6)]
+
+
+def test_a_broken_line_late_in_the_file_says_what_was_kept(tmp_path, grid_point, monkeypatch):
+    from civicgrid.registry import reader
+
+    monkeypatch.setattr(reader, "SNIFF_BYTES", 64)  # as if the bad line were megabytes in
+    lon, lat = grid_point()
+    good = "".join(f"边坡,坡{i},{lon + i * 1e-5},{lat},\n" for i in range(4))
+    path = tmp_path / "late.csv"
+    path.write_bytes(("kind,name,lon,lat,note\n" + good).encode() + b"\xff\xfe,bad,1,1,\n")
+    with pytest.raises(FileError, match="此前 4 行已整批写入"):
+        import_file("places", path, actor="test", batch_size=4)
+    assert Place.objects.filter(name__startswith="坡").count() == 4

@@ -149,6 +149,12 @@ def import_file(
             result.rows += len(batch)
             if progress:
                 progress(f"导入 {kind}", result.rows, 0)
+    except FileError as exc:
+        if result.written:  # earlier batches are in, whole; say so rather than "nothing changed"
+            raise FileError(
+                f"{exc}。此前 {result.written} 行已整批写入；修正文件后重新导入同一文件即可补齐"
+            ) from None
+        raise
     finally:
         errors.close()
         result.seconds = time.perf_counter() - started

@@ -38,7 +38,7 @@ def _registry(kind: str):
             with progress_bar() as progress:
                 r = import_file(kind, path, actor="cli", progress=progress)
         except FileError as exc:
-            sys.stderr.write(f"导入失败，未做任何更改：{exc}\n")
+            sys.stderr.write(f"导入失败：{exc}\n")
             return 1
         if r.ignored_columns:
             stdout.write(f"已忽略无法识别的列：{'、'.join(r.ignored_columns)}")
