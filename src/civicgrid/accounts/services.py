@@ -337,6 +337,7 @@ def user_for_token(clear: str) -> User | None:
         return None
     token = (
         ApiToken.objects.select_related("user", "user__jurisdiction")
+        .defer("user__jurisdiction__geometry")  # every request: no polygon
         .filter(digest=_digest(clear))
         .first()
     )

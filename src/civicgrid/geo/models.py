@@ -18,6 +18,14 @@ class Level(models.TextChoices):
 LEVEL_ORDER = [Level.CITY, Level.DISTRICT, Level.STREET, Level.COMMUNITY, Level.GRID]
 
 
+class WithoutGeometry(models.Manager):
+    """Regions without their polygon: what a user's jurisdiction or a row's grid needs. The
+    polygon (kilobytes for a district) loads only when something asks for it."""
+
+    def get_queryset(self):
+        return super().get_queryset().defer("geometry")
+
+
 class Region(models.Model):
     """A node of the governance tree with its official code and (possibly synthetic) polygon.
 
@@ -49,8 +57,12 @@ class Region(models.Model):
     lat = models.FloatField("代表点纬度", null=True, blank=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
+    objects = models.Manager()
+    light = WithoutGeometry()
+
     class Meta:
         ordering = ["code"]
+        base_manager_name = "light"  # foreign-key access (user.jurisdiction …) skips polygons
         verbose_name = "区域"
         verbose_name_plural = "区域"
         indexes = [models.Index(fields=["parent", "code"])]

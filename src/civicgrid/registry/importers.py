@@ -12,9 +12,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import os
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import get_context
 from pathlib import Path
 
 from django.db import connection, transaction
@@ -34,7 +37,7 @@ from civicgrid.registry.models import (
     Residence,
 )
 from civicgrid.registry.reader import FileError, open_table
-from civicgrid.registry.rows import CLEANERS
+from civicgrid.registry.rows import clean_batch
 
 BATCH_SIZE = 5000
 Refusal = tuple[int, str, str, str]  # (line, column, value, reason)
@@ -94,6 +97,35 @@ def _batches(rows: Iterator, size: int) -> Iterator[list]:
         yield batch
 
 
+# Files above this size clean their next batch in a worker process while the current batch is
+# written: cleaning is pure Python, writing waits on the database, so the two overlap.
+PARALLEL_MIN_BYTES = 4 << 20
+
+
+def _worth_a_worker(path: Path) -> bool:
+    return path.stat().st_size >= PARALLEL_MIN_BYTES and (os.cpu_count() or 1) > 1
+
+
+def _cleaned_batches(kind: str, rows, size: int, today: dt.date, *, parallel: bool):
+    """(raw batch, cleaned rows) pairs in file order; with ``parallel`` the next batch is
+    cleaned in a worker process while the caller writes the current one."""
+    if not parallel:
+        for batch in _batches(rows, size):
+            yield batch, clean_batch(kind, batch, today)
+        return
+    # "spawn", not "fork": the worker must not inherit this process's database connection;
+    # it imports only the pure cleaning module (rows.py), never Django.
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        pending = None
+        for batch in _batches(rows, size):
+            future = pool.submit(clean_batch, kind, batch, today)
+            if pending is not None:
+                yield pending[0], pending[1].result()
+            pending = (batch, future)
+        if pending is not None:
+            yield pending[0], pending[1].result()
+
+
 def default_report_path(path: Path) -> Path:
     return Path(path).with_name(Path(path).name + ".errors.csv")
 
@@ -119,16 +151,16 @@ def import_file(
     actor_name = actor if isinstance(actor, str) else getattr(actor, "username", "system")
     run = ImportRun.objects.create(kind=kind, file_name=path.name[:255], actor=actor_name or "")
     loader = LOADERS[kind](run.pk)
-    cleaner = CLEANERS[kind]
     result = ImportReport(
         kind, str(path), encoding=table.encoding, ignored_columns=tuple(table.ignored)
     )
     started = time.perf_counter()
     try:
-        for batch in _batches(table.rows, batch_size):
+        for batch, cleaned_rows in _cleaned_batches(
+            kind, table.rows, batch_size, today, parallel=_worth_a_worker(path)
+        ):
             good: list[tuple[int, dict]] = []
-            for line, raw in batch:
-                cleaned = cleaner(raw, today)
+            for line, cleaned in cleaned_rows:
                 if cleaned.errors:
                     for column, value, reason in cleaned.errors:
                         errors.add(line, column, value, reason)

@@ -303,3 +303,10 @@ CLEANERS = {
     "organisations": clean_organisation,
     "places": clean_place,
 }
+
+
+def clean_batch(kind: str, batch: list[tuple[int, dict]], today: dt.date) -> list:
+    """[(line, Cleaned)] for a batch of (line, raw row); module-level and Django-free, so a
+    worker process can run it."""
+    cleaner = CLEANERS[kind]
+    return [(line, cleaner(raw, today)) for line, raw in batch]

@@ -33,10 +33,29 @@ def houses_for(user, *, building: Building) -> QuerySet:
     return scope_by_grid(House.objects.filter(building=building), user).order_by("floor", "room")
 
 
+HOUSE_FIELDS = (
+    "code",
+    "floor",
+    "room",
+    "area",
+    "use",
+    "grid_code",
+    "district_code",
+    "building__code",
+    "building__name",
+    "building__address",
+    "owner_person__name",
+    "owner_person__id_masked",
+    "owner_org__name",
+    "owner_org__credit_code",
+)
+
+
 def house_for(user, code: str) -> House:
     house = (
         scope_by_grid(House.objects.filter(code=code), user)
         .select_related("building", "owner_person", "owner_org")
+        .only(*HOUSE_FIELDS)  # the detail shows these; compiling 40-odd columns costs more
         .first()
     )
     if house is None:
@@ -45,7 +64,21 @@ def house_for(user, code: str) -> House:
 
 
 def residents(house: House, *, current: bool = True) -> QuerySet:
-    qs = Residence.objects.filter(house=house).select_related("person")
+    qs = (
+        Residence.objects.filter(house=house)
+        .select_related("person")
+        .only(
+            "relation",
+            "since",
+            "until",
+            "verified",
+            "house_id",
+            "person__name",
+            "person__id_masked",
+            "person__phone",
+            "person__tags",
+        )
+    )
     if current:
         qs = qs.filter(until=None)
     return qs.order_by("since", "id")
