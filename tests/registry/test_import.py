@@ -284,17 +284,3 @@ def test_a_broken_line_late_in_the_file_says_what_was_kept(tmp_path, grid_point,
     kept = int(re.search(r"此前 (\d+) 行", str(exc.value)).group(1))
     assert kept >= 100 and kept % 100 == 0  # whole batches only
     assert Place.objects.filter(name__startswith="坡").count() == kept
-
-
-def test_large_files_clean_in_a_worker_with_the_same_result(tmp_path, grid_point, monkeypatch):
-    lon, lat = grid_point()
-    rows = [["边坡", f"并行{i}", lon + i * 1e-7, lat, ""] for i in range(30)]
-    rows.append(["火山", "坏类型", lon, lat, ""])
-    path = write_csv(tmp_path / "p.csv", ["kind", "name", "lon", "lat", "note"], rows)
-    monkeypatch.setattr(importers, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(importers.os, "cpu_count", lambda: 2)
-    assert importers._worth_a_worker(path)
-    result = import_file("places", path, actor="test", batch_size=7)
-    assert (result.rows, result.written, result.rejected) == (31, 30, 1)
-    assert _report(result)[0]["行号"] == "32"
-    assert Place.objects.filter(name__startswith="并行").count() == 30

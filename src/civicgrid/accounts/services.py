@@ -20,6 +20,7 @@ from civicgrid.accounts.models import ApiToken, Department, DepartmentKind, User
 from civicgrid.accounts.roles import ROLES
 from civicgrid.audit import services as audit
 from civicgrid.core.errors import FieldError, NotFound, ServiceError
+from civicgrid.core.queries import one
 
 DATA_DIR = Path(__file__).parent / "data"
 TOKEN_PREFIX = "cg_"
@@ -335,11 +336,10 @@ def user_for_token(clear: str) -> User | None:
     busy client does not turn every read into a write."""
     if not clear.startswith(TOKEN_PREFIX):
         return None
-    token = (
+    token = one(
         ApiToken.objects.select_related("user", "user__jurisdiction")
         .defer("user__jurisdiction__geometry")  # every request: no polygon
         .filter(digest=_digest(clear))
-        .first()
     )
     now = timezone.now()
     if (

@@ -268,11 +268,12 @@ class EndIn(Schema):
 def end_residence(request, residence_id: int, payload: EndIn):
     from civicgrid.accounts.scoping import scope_by_grid
     from civicgrid.core.errors import NotFound
+    from civicgrid.core.queries import one
 
-    r = (
-        scope_by_grid(Residence.objects.select_related("house"), request.auth)
-        .filter(pk=residence_id)
-        .first()
+    r = one(
+        scope_by_grid(Residence.objects.select_related("house"), request.auth).filter(
+            pk=residence_id
+        )
     )
     if r is None:
         raise NotFound(f"居住登记 {residence_id} 不存在")

@@ -12,12 +12,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-import os
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 
 from django.db import connection, transaction
@@ -97,33 +94,24 @@ def _batches(rows: Iterator, size: int) -> Iterator[list]:
         yield batch
 
 
-# Files above this size clean their next batch in a worker process while the current batch is
-# written: cleaning is pure Python, writing waits on the database, so the two overlap.
-PARALLEL_MIN_BYTES = 4 << 20
+# Tables whose statistics a bulk load changes, per kind (owners and residences ride along).
+ANALYZE_TABLES = {
+    "buildings": ("registry_building",),
+    "houses": ("registry_house", "registry_person", "registry_organisation"),
+    "persons": ("registry_person", "registry_residence"),
+    "organisations": ("registry_organisation",),
+    "places": ("registry_place",),
+}
 
 
-def _worth_a_worker(path: Path) -> bool:
-    return path.stat().st_size >= PARALLEL_MIN_BYTES and (os.cpu_count() or 1) > 1
-
-
-def _cleaned_batches(kind: str, rows, size: int, today: dt.date, *, parallel: bool):
-    """(raw batch, cleaned rows) pairs in file order; with ``parallel`` the next batch is
-    cleaned in a worker process while the caller writes the current one."""
-    if not parallel:
-        for batch in _batches(rows, size):
-            yield batch, clean_batch(kind, batch, today)
+def _analyze(kind: str) -> None:
+    """Refresh PostgreSQL's statistics after a bulk load, so the planner does not plan lookups
+    for the empty table it last saw (autovacuum gets there, but minutes later)."""
+    if connection.vendor != "postgresql":
         return
-    # "spawn", not "fork": the worker must not inherit this process's database connection;
-    # it imports only the pure cleaning module (rows.py), never Django.
-    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-        pending = None
-        for batch in _batches(rows, size):
-            future = pool.submit(clean_batch, kind, batch, today)
-            if pending is not None:
-                yield pending[0], pending[1].result()
-            pending = (batch, future)
-        if pending is not None:
-            yield pending[0], pending[1].result()
+    with connection.cursor() as cur:
+        for table in ANALYZE_TABLES[kind]:
+            cur.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
 
 def default_report_path(path: Path) -> Path:
@@ -156,11 +144,9 @@ def import_file(
     )
     started = time.perf_counter()
     try:
-        for batch, cleaned_rows in _cleaned_batches(
-            kind, table.rows, batch_size, today, parallel=_worth_a_worker(path)
-        ):
+        for batch in _batches(table.rows, batch_size):
             good: list[tuple[int, dict]] = []
-            for line, cleaned in cleaned_rows:
+            for line, cleaned in clean_batch(kind, batch, today):
                 if cleaned.errors:
                     for column, value, reason in cleaned.errors:
                         errors.add(line, column, value, reason)
@@ -198,6 +184,7 @@ def import_file(
             report=str(report_path) if errors.count else "",
         )
     result.report_path = report_path if errors.count else None
+    _analyze(kind)
     audit.record(
         "registry.import",
         actor=actor,

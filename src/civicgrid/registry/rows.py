@@ -306,7 +306,6 @@ CLEANERS = {
 
 
 def clean_batch(kind: str, batch: list[tuple[int, dict]], today: dt.date) -> list:
-    """[(line, Cleaned)] for a batch of (line, raw row); module-level and Django-free, so a
-    worker process can run it."""
+    """[(line, Cleaned)] for a batch of (line, raw row)."""
     cleaner = CLEANERS[kind]
     return [(line, cleaner(raw, today)) for line, raw in batch]

@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 from civicgrid.accounts import pii
 from civicgrid.accounts.scoping import scope_by_grid
 from civicgrid.core.errors import NotFound
+from civicgrid.core.queries import one
 from civicgrid.registry.models import Building, House, Organisation, Person, Residence
 
 
@@ -23,7 +24,7 @@ def buildings_for(user, *, grid: str | None = None, q: str | None = None) -> Que
 
 
 def building_for(user, code: str) -> Building:
-    building = scope_by_grid(Building.objects.filter(code=code), user).first()
+    building = one(scope_by_grid(Building.objects.filter(code=code), user))
     if building is None:
         raise NotFound(f"楼栋编码 {code} 不存在")
     return building
@@ -52,11 +53,10 @@ HOUSE_FIELDS = (
 
 
 def house_for(user, code: str) -> House:
-    house = (
+    house = one(
         scope_by_grid(House.objects.filter(code=code), user)
         .select_related("building", "owner_person", "owner_org")
         .only(*HOUSE_FIELDS)  # the detail shows these; compiling 40-odd columns costs more
-        .first()
     )
     if house is None:
         raise NotFound(f"房屋编码 {code} 不存在")
@@ -98,7 +98,7 @@ def persons_for(
 
 
 def person_for(user, person_id: int) -> Person:
-    person = scope_by_grid(Person.objects.filter(pk=person_id), user).first()
+    person = one(scope_by_grid(Person.objects.filter(pk=person_id), user))
     if person is None:
         raise NotFound(f"人员 {person_id} 不存在")
     return person
