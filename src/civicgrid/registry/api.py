@@ -4,7 +4,7 @@ clear values only through ``reveal`` with a reason, which is logged."""
 import datetime as dt
 
 from django.core.exceptions import PermissionDenied
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from civicgrid.accounts import pii
@@ -257,7 +257,8 @@ class ResidentIn(Schema):
 @router.post("/houses/{code}/residents", response={201: ResidenceOut}, summary="登记居住")
 def add_resident(request, code: str, payload: ResidentIn):
     house = selectors.house_for(request.auth, code)
-    return 201, _residence(services.register_residence(request.auth, house, **payload.dict()))
+    residence = services.register_residence(request.auth, house, **payload.dict())
+    return Status(201, _residence(residence))
 
 
 class EndIn(Schema):
