@@ -5,28 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import shapely
-from shapely.geometry import MultiPolygon, Polygon, box
+from shapely.geometry import box
 
 from civicgrid.bench import locate as bench
 from civicgrid.geo import layout
 from civicgrid.geo.locator import Locator
+from tests.geo.test_layout import L_SHAPE
 
-# A small "street": an L-shaped polygon with an island, cut into 40 grids.
-STREET = MultiPolygon(
-    [
-        Polygon(
-            [
-                (114.0, 22.5),
-                (114.1, 22.5),
-                (114.1, 22.53),
-                (114.03, 22.53),
-                (114.03, 22.6),
-                (114.0, 22.6),
-            ]
-        ),
-        box(114.12, 22.5, 114.13, 22.51),
-    ]
-)
+# A small "street": the layout tests' L-shaped polygon with an island, cut into 40 grids.
+STREET = L_SHAPE
 
 
 @pytest.fixture(scope="module")

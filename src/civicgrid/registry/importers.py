@@ -37,6 +37,8 @@ from civicgrid.registry.reader import FileError, open_table
 from civicgrid.registry.rows import clean_batch
 
 BATCH_SIZE = 5000
+# written with every upserted row: which import and line last wrote it, and when
+TRACKED = ("import_run", "import_row", "created_at", "updated_at")
 Refusal = tuple[int, str, str, str]  # (line, column, value, reason)
 Progress = Callable[[str, int, int], None]
 
@@ -345,7 +347,26 @@ def _grids() -> dict[str, str]:
     return dict(Region.objects.filter(level=Level.GRID).values_list("code", "district_code"))
 
 
-class BuildingLoader(_Loader):
+class _LocatedLoader(_Loader):
+    """A kind whose rows carry coordinates, checked against (and placed in) the grids."""
+
+    def __init__(self, run_id: int):
+        super().__init__(run_id)
+        self.grids = _grids()  # grid code → governance district
+
+    @staticmethod
+    def _locate(rows) -> list[str]:
+        """The grid code of each row's point ("" outside the city)."""
+        from civicgrid.geo.selectors import locate_many
+
+        if not rows:
+            return []
+        return [
+            str(g) for g in locate_many([v["lon"] for _, v in rows], [v["lat"] for _, v in rows])
+        ]
+
+
+class BuildingLoader(_LocatedLoader):
     table = Building._meta.db_table
     COLUMNS = [
         "code",
@@ -361,25 +382,13 @@ class BuildingLoader(_Loader):
         "year_built",
         "safety_rating",
         "fire_facilities",
-        "import_run",
-        "import_row",
-        "created_at",
-        "updated_at",
+        *TRACKED,
     ]
 
-    def __init__(self, run_id: int):
-        super().__init__(run_id)
-        self.grids = _grids()
-
     def write(self, rows):
-        from civicgrid.geo.selectors import locate_many
-
         refused: list[Refusal] = []
         ok = []
-        located = (
-            locate_many([v["lon"] for _, v in rows], [v["lat"] for _, v in rows]) if rows else []
-        )
-        for (line, v), found in zip(rows, located, strict=True):
+        for (line, v), found in zip(rows, self._locate(rows), strict=True):
             if v["grid_code"] not in self.grids:
                 refused.append((line, "grid_code", v["grid_code"], "网格编码不存在"))
             elif v["code"] and v["code"][:14] not in self.grids:
@@ -457,10 +466,7 @@ class HouseLoader(_Loader):
         "owner_org_id",
         "grid_code",
         "district_code",
-        "import_run",
-        "import_row",
-        "created_at",
-        "updated_at",
+        *TRACKED,
     ]
 
     def write(self, rows):
@@ -666,7 +672,7 @@ class PersonLoader(_Loader):
         "created_at",
         "updated_at",
     ]
-    COLUMNS = [*STUB_COLUMNS[:-2], "import_run", "import_row", "created_at", "updated_at"]
+    COLUMNS = [*STUB_COLUMNS[:-2], *TRACKED]
 
     def write(self, rows):
         refused: list[Refusal] = []
@@ -741,10 +747,7 @@ class PersonLoader(_Loader):
             "verified",
             "grid_code",
             "district_code",
-            "import_run",
-            "import_row",
-            "created_at",
-            "updated_at",
+            *TRACKED,
         ]
         bulk.upsert(
             Residence._meta.db_table,
@@ -786,10 +789,7 @@ class OrganisationLoader(_Loader):
         "staff",
         "grid_code",
         "district_code",
-        "import_run",
-        "import_row",
-        "created_at",
-        "updated_at",
+        *TRACKED,
     ]
 
     def write(self, rows):
@@ -833,7 +833,7 @@ class OrganisationLoader(_Loader):
         return refused
 
 
-class PlaceLoader(_Loader):
+class PlaceLoader(_LocatedLoader):
     table = Place._meta.db_table
     COLUMNS = [
         "key",
@@ -845,29 +845,17 @@ class PlaceLoader(_Loader):
         "note",
         "grid_code",
         "district_code",
-        "import_run",
-        "import_row",
-        "created_at",
-        "updated_at",
+        *TRACKED,
     ]
 
-    def __init__(self, run_id: int):
-        super().__init__(run_id)
-        self.grids = _grids()
-
     def write(self, rows):
-        from civicgrid.geo.selectors import locate_many
-
         refused: list[Refusal] = []
-        grids = (
-            locate_many([v["lon"] for _, v in rows], [v["lat"] for _, v in rows]) if rows else []
-        )
         ok = []
-        for (line, v), grid in zip(rows, grids, strict=True):
+        for (line, v), grid in zip(rows, self._locate(rows), strict=True):
             if not grid:
                 refused.append((line, "lon", str(v["lon"]), "坐标不在本市辖区内"))
                 continue
-            v["grid_code"] = str(grid)
+            v["grid_code"] = grid
             raw = f"{v['kind']}|{v['name']}|{v['lon']:.6f}|{v['lat']:.6f}"
             v["key"] = hashlib.sha1(raw.encode()).hexdigest()
             ok.append((line, v))

@@ -52,15 +52,24 @@ _LOOKUPS = {
 }
 
 
+def _present(c: Cleaned, row: dict, column: str, *, required: bool, empty: object) -> str | None:
+    """The cell's text, or None when it is empty: then an error if the column is required,
+    else ``empty`` as the column's value."""
+    raw = row.get(column, "")
+    if raw:
+        return raw
+    if required:
+        c.error(column, raw, "必填")
+    else:
+        c.values[column] = empty
+    return None
+
+
 def _coded(
     c: Cleaned, row: dict, column: str, mapping: dict[str, str], *, required: bool = True
 ) -> None:
-    raw = row.get(column, "")
-    if not raw:
-        if required:
-            c.error(column, raw, "必填")
-        else:
-            c.values[column] = ""
+    raw = _present(c, row, column, required=required, empty="")
+    if raw is None:
         return
     code = _LOOKUPS[id(mapping)].get(raw.lower())
     if code is None:
@@ -80,12 +89,8 @@ def _text(c: Cleaned, row: dict, column: str, max_len: int, *, required: bool = 
 
 
 def _int(c: Cleaned, row: dict, column: str, lo: int, hi: int, *, required: bool = True) -> None:
-    raw = row.get(column, "")
-    if not raw:
-        if required:
-            c.error(column, raw, "必填")
-        else:
-            c.values[column] = None
+    raw = _present(c, row, column, required=required, empty=None)
+    if raw is None:
         return
     try:
         number = float(raw)
@@ -104,12 +109,8 @@ def _int(c: Cleaned, row: dict, column: str, lo: int, hi: int, *, required: bool
 def _float(
     c: Cleaned, row: dict, column: str, lo: float, hi: float, *, required: bool = True
 ) -> None:
-    raw = row.get(column, "")
-    if not raw:
-        if required:
-            c.error(column, raw, "必填")
-        else:
-            c.values[column] = None
+    raw = _present(c, row, column, required=required, empty=None)
+    if raw is None:
         return
     try:
         value = float(raw)
@@ -123,9 +124,8 @@ def _float(
 
 
 def _date(c: Cleaned, row: dict, column: str, today: dt.date) -> None:
-    raw = row.get(column, "")
-    if not raw:
-        c.values[column] = None
+    raw = _present(c, row, column, required=False, empty=None)
+    if raw is None:
         return
     text = raw.replace("/", "-").replace(".", "-")[:10]
     try:
@@ -149,12 +149,8 @@ def _lon_lat(c: Cleaned, row: dict) -> None:
 
 
 def _code(c: Cleaned, row: dict, column: str, length: int, *, required: bool) -> None:
-    raw = row.get(column, "")
-    if not raw:
-        if required:
-            c.error(column, raw, "必填")
-        else:
-            c.values[column] = ""
+    raw = _present(c, row, column, required=required, empty="")
+    if raw is None:
         return
     reasons = (
         codes.validate_building_code(raw)
@@ -185,9 +181,8 @@ def clean_building(row: dict, today: dt.date) -> Cleaned:
 
 
 def _owner_id(c: Cleaned, row: dict, column: str) -> None:
-    raw = row.get(column, "")
-    if not raw:
-        c.values[column] = ""
+    raw = _present(c, row, column, required=False, empty="")
+    if raw is None:
         return
     reason = codes.validate_id_number(raw)
     if reason:
@@ -197,12 +192,8 @@ def _owner_id(c: Cleaned, row: dict, column: str) -> None:
 
 
 def _credit(c: Cleaned, row: dict, column: str, *, required: bool) -> None:
-    raw = row.get(column, "")
-    if not raw:
-        if required:
-            c.error(column, raw, "必填")
-        else:
-            c.values[column] = ""
+    raw = _present(c, row, column, required=required, empty="")
+    if raw is None:
         return
     check = codes.check_credit_code(raw)
     if check.errors:
