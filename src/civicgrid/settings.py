@@ -153,6 +153,8 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- API -------------------------------------------------------------------------------------
+# An event may carry six 5 MB photos as base64 in its JSON body; anything larger is a 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 42 * 1024 * 1024
 NINJA_PAGINATION_PER_PAGE = 100
 NINJA_PAGINATION_MAX_LIMIT = 1000
 
@@ -165,7 +167,7 @@ LOGGING = {
 }
 
 # --- Celery (read by civicgrid.celery) -------------------------------------------------------
-CELERY_BROKER_URL = BROKER_URL or "memory://"
+CELERY_BROKER_URL = BROKER_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = BROKER_URL is None  # embedded mode: run tasks inline
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True  # a killed worker's task is redelivered, not lost

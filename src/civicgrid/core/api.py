@@ -6,7 +6,7 @@ client can show the message next to the field it concerns.
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -87,7 +87,8 @@ def _validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 @api.exception_handler(ServiceError)
 def _service(request: HttpRequest, exc: ServiceError) -> HttpResponse:
     errors = [{"field": e.field, "message": e.message} for e in exc.errors]
-    return api.create_response(request, error_body(exc.detail, errors), status=exc.status)
+    body = error_body(exc.detail, errors) | exc.extra
+    return api.create_response(request, body, status=exc.status)
 
 
 @api.exception_handler(AuthenticationError)
@@ -105,6 +106,15 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return api.create_response(request, error_body(str(exc) or _("未找到")), status=404)
 
 
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return api.create_response(
+        request,
+        error_body(_("请求内容过大"), [{"field": "body", "message": _("过大")}]),
+        status=413,
+    )
+
+
 @api.exception_handler(PermissionDenied)
 def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
     return api.create_response(request, error_body(str(exc) or _("无权执行此操作")), status=403)
@@ -113,12 +123,14 @@ def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
 def _mount_routers() -> None:
     from civicgrid.accounts.api import router as accounts_router
     from civicgrid.audit.api import router as audit_router
+    from civicgrid.events.api import router as events_router
     from civicgrid.geo.api import router as geo_router
     from civicgrid.registry.api import router as registry_router
 
     api.add_router("/", geo_router)
     api.add_router("/", accounts_router)
     api.add_router("/", registry_router)
+    api.add_router("/", events_router)
     api.add_router("/audit", audit_router)
 
 

@@ -18,6 +18,7 @@ class ServiceError(Exception):
     detail: str
     errors: list[FieldError] = field(default_factory=list)
     status: int = 422
+    extra: dict = field(default_factory=dict)  # more top-level keys for the error body
 
     def __str__(self) -> str:
         parts = [self.detail] + [f"{e.field}: {e.message}" for e in self.errors]
@@ -30,5 +31,5 @@ class NotFound(ServiceError):
 
 
 class Conflict(ServiceError):
-    def __init__(self, detail: str, errors: list[FieldError] | None = None):
-        super().__init__(detail, errors or [], 409)
+    def __init__(self, detail: str, errors: list[FieldError] | None = None, **extra):
+        super().__init__(detail, errors or [], 409, extra)

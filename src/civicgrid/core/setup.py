@@ -40,6 +40,9 @@ def initialise(
     )
     departments = accounts.seed_departments("init")
     _seed_calendar()
+    from civicgrid.events.catalogue_services import seed_catalogue
+
+    seed_catalogue("init")
     imports = []
     if scale > 0:
         from django.conf import settings

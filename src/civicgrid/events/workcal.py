@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import calendar as _stdcal
 import math
+import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -516,3 +517,45 @@ def _hours(value: float) -> timedelta:
     if not math.isfinite(value):
         raise ValueError(f"hours must be finite, not {value}")
     return timedelta(hours=value)
+
+
+# -- time limits as catalogues write them ---------------------------------------------------
+
+_LIMIT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([dh]|天|日|小时|工作日|工作时)\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A time limit: ``amount`` working days (``unit="days"``) or working hours."""
+
+    amount: float
+    unit: str
+
+    def __str__(self) -> str:
+        n = int(self.amount) if float(self.amount).is_integer() else self.amount
+        return f"{n}{'d' if self.unit == 'days' else 'h'}"
+
+    def hours(self, per_day: timedelta) -> timedelta:
+        """The limit as working time, a working day counting ``per_day`` (for comparisons)."""
+        if self.unit == "days":
+            return per_day * self.amount
+        return _hours(self.amount)
+
+
+def parse_limit(text: str) -> Limit:
+    """``3d`` → 3 working days, ``4h`` / ``2.5h`` → working hours; Chinese units too."""
+    m = _LIMIT.match(text or "")
+    if not m:
+        raise ValueError(f"时限格式无效：{text!r}；应为如 3d（3 个工作日）或 4h（4 个工作小时）")
+    amount, unit = float(m.group(1)), m.group(2).lower()
+    if unit in ("d", "天", "日", "工作日"):
+        if not amount.is_integer():
+            raise ValueError("工作日时限须为整数天，如 3d")
+        return Limit(amount, "days")
+    return Limit(amount, "hours")
+
+
+def add_limit(cal: WorkCalendar, start: datetime, limit: Limit) -> Deadline:
+    if limit.unit == "days":
+        return cal.add_working_days(start, int(limit.amount))
+    return cal.add_working_hours(start, limit.amount)

@@ -10,20 +10,16 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([dh]|天|日|小时|工作日)\s*$", re.IGNORECASE)
+from civicgrid.events import workcal
 
 
 def parse_duration(text: str) -> tuple[str, float]:
     """``3d`` → ("days", 3), ``4h`` / ``2.5h`` → ("hours", …); Chinese units too."""
-    m = DURATION.match(text)
-    if not m:
-        raise CommandError(f"时限格式无效：{text!r}；应为如 3d（3 个工作日）或 4h（4 个工作小时）")
-    amount, unit = float(m.group(1)), m.group(2).lower()
-    if unit in ("d", "天", "日", "工作日"):
-        if not amount.is_integer():
-            raise CommandError("工作日时限须为整数天，如 3d")
-        return "days", amount
-    return "hours", amount
+    try:
+        limit = workcal.parse_limit(text)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    return limit.unit, limit.amount
 
 
 def parse_start(text: str) -> dt.datetime:

@@ -1,0 +1,179 @@
+"""One intake for every channel: idempotent by channel + source_ref, located to a grid,
+linked to the registry, checked field by field, masked, and closed at once where practice
+allows (即巡即办, a consultation answered on the phone)."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from civicgrid.events.models import Event, Outbox, TimelineEntry
+from civicgrid.geo.coords import wgs84_to_bd09, wgs84_to_gcj02
+from tests.events.conftest import GRID, PNG
+
+pytestmark = pytest.mark.django_db
+
+
+def _fields(resp) -> dict[str, str]:
+    return {e["field"]: e["message"] for e in resp.json()["errors"]}
+
+
+def test_a_known_category_is_accepted_and_dispatched_at_once(report):
+    r = report(category="9802", description="楼顶加建铁皮房")
+    assert r.status_code == 201, r.content
+    body = r.json()
+    assert body["status"] == "dispatched"
+    assert body["number"].startswith(body["created_at"][:10].replace("-", ""))
+    assert body["category"] == {"code": "9802", "name": "违法搭建"}
+    assert body["department"]["code"] == "440306-CG"  # district:CG for 违法搭建
+    assert body["grid_code"] == GRID and body["district_code"] == "440306"
+    assert body["deadline"] is not None
+    actions = [t.action for t in TimelineEntry.objects.filter(event__number=body["number"])]
+    assert actions == ["report", "accept", "dispatch"]
+
+
+def test_a_retry_returns_the_same_event_and_adds_nothing(report):
+    first = report(source_ref="HL-2026-1", category="9802")
+    again = report(source_ref="HL-2026-1", category="9802", description="（重发）")
+    assert first.status_code == 201 and again.status_code == 200
+    assert again.json() == first.json()
+    assert Event.objects.filter(source_ref="HL-2026-1").count() == 1
+    # the same reference from another channel is another event
+    other = report(source_ref="HL-2026-1", channel="web", category="9802")
+    assert other.status_code == 201 and other.json()["number"] != first.json()["number"]
+
+
+def test_without_category_a_confident_suggestion_dispatches_else_triage(report):
+    sure = report(description="楼下有人加建铁皮房，违建越来越大")
+    assert sure.json()["category"]["code"] == "9802"
+    assert sure.json()["status"] == "dispatched"
+    unsure = report(description="请帮忙看看这个情况")
+    assert unsure.json()["status"] == "reported"
+    assert unsure.json()["category"] is None and unsure.json()["department"] is None
+
+
+@pytest.mark.parametrize(
+    "fields, field, words",
+    [
+        ({"category": "9999"}, "category", "9999"),
+        ({"category": "98"}, "category", "不是末级"),
+        ({"lon": None, "lat": None}, "location", "缺少位置"),
+        ({"lon": 116.40, "lat": 39.90}, "lon", "outside the jurisdiction"),
+        ({"description": "很" * 4001}, "description", "过长"),
+        ({"channel": "fax"}, "channel", "hotline"),
+        ({"crs": "mars"}, "crs", "wgs84"),
+        (
+            {"house_code": "4403060170010000000000001", "lon": None, "lat": None},
+            "house_code",
+            "不存在",
+        ),
+    ],
+)
+def test_bad_input_is_refused_by_field_and_changes_nothing(report, fields, field, words):
+    before = Event.objects.count()
+    r = report(**fields)
+    assert r.status_code == 422, r.content
+    assert words in _fields(r)[field]
+    assert Event.objects.count() == before
+
+
+def test_chinese_map_coordinates_are_converted_before_locating(report, point):
+    lon, lat = point()
+    for crs, convert in (("gcj02", wgs84_to_gcj02), ("bd09", wgs84_to_bd09)):
+        clon, clat = convert(lon, lat)
+        body = report(crs=crs, lon=clon, lat=clat, category="9802").json()
+        assert body["grid_code"] == GRID
+        assert abs(body["lon"] - lon) < 1e-5 and abs(body["lat"] - lat) < 1e-5
+
+
+def test_reporter_personal_data_is_masked_in_every_answer(report, clients):
+    body = report(reporter_name="张三丰", reporter_phone="13812345678", category="9802").json()
+    assert body["reporter_name"] == "张**" and body["reporter_phone"] == "138****5678"
+    detail = clients["dispatcher"].get(f"/api/v1/events/{body['number']}").content.decode()
+    assert "13812345678" not in detail and "张三丰" not in detail
+    stored = Event.objects.get(number=body["number"])
+    assert "13812345678" not in stored.reporter_phone_enc  # encrypted at rest
+
+
+def test_grid_worker_closes_a_minor_event_on_the_spot_with_a_photo(report):
+    photo = base64.b64encode(PNG).decode()
+    r = report("grid", channel="grid", category="9801", on_spot=True, photos=[photo])
+    assert r.status_code == 201, r.content
+    body = r.json()
+    assert body["status"] == "closed" and body["on_spot"] is True
+    assert body["evidence"][0]["type"] == "png"
+    assert not Outbox.objects.filter(event__number=body["number"]).exists()
+    # without a photo, for an item that is not on-the-spot, or by someone else: refused
+    assert "photos" in _fields(report("grid", category="9801", on_spot=True))
+    assert "on_spot" in _fields(report("grid", category="9802", on_spot=True, photos=[photo]))
+    assert "on_spot" in _fields(report("operator", category="9801", on_spot=True, photos=[photo]))
+
+
+def test_a_consultation_answered_on_the_phone_closes_at_intake(report):
+    body = report(category="9901", description="社保断缴怎么补", answer="可在社保局窗口补缴").json()
+    assert body["status"] == "closed" and body["answer"] == "可在社保局窗口补缴"
+    r = report(category="9802", answer="这个不归我们管")
+    assert r.status_code == 422 and "answer" in _fields(r)
+
+
+@pytest.mark.parametrize(
+    "photo, status",
+    [
+        ("不是base64!!", 422),
+        (base64.b64encode(b"GIF89a not allowed").decode(), 422),
+        (base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"0" * (6 * 1024 * 1024)).decode(), 422),
+    ],
+)
+def test_malformed_or_oversized_photos_are_refused(report, photo, status):
+    r = report("grid", category="9801", photos=[photo])
+    assert r.status_code == status
+    assert any(f.startswith("photos") for f in _fields(r))
+
+
+def test_a_house_code_links_the_event_to_the_registry(report, tmp_path):
+    from civicgrid.registry.importers import import_file
+    from civicgrid.registry.models import House
+    from tests.registry.conftest import BUILDING_HEADER, write_csv
+
+    from civicgrid.geo.models import Region
+
+    g = Region.objects.get(code=GRID)
+    write_csv(
+        tmp_path / "b.csv",
+        BUILDING_HEADER,
+        [
+            [
+                "",
+                GRID,
+                "宝民花园1栋",
+                "宝民一路1号",
+                g.lon,
+                g.lat,
+                "住宅",
+                "商品住宅小区",
+                10,
+                2005,
+                "A",
+            ]
+        ],
+    )
+    import_file("buildings", tmp_path / "b.csv", actor="test")
+    from civicgrid.registry.models import Building
+
+    b = Building.objects.get()
+    write_csv(
+        tmp_path / "h.csv",
+        ["code", "building_code", "floor", "room", "area", "use"],
+        [["", b.code, 5, "501", 90, "出租"]],
+    )
+    import_file("houses", tmp_path / "h.csv", actor="test")
+    house = House.objects.get()
+    body = report(house_code=house.code, lon=None, lat=None, category="9802").json()
+    assert body["house_code"] == house.code and body["grid_code"] == GRID
+
+
+def test_a_body_beyond_the_upload_limit_is_413(report):
+    huge = base64.b64encode(PNG + b"0" * (40 * 1024 * 1024)).decode()
+    r = report("grid", category="9801", photos=[huge])
+    assert r.status_code == 413 and r.json()["detail"]
