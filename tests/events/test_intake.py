@@ -132,11 +132,10 @@ def test_malformed_or_oversized_photos_are_refused(report, photo, status):
 
 
 def test_a_house_code_links_the_event_to_the_registry(report, tmp_path):
+    from civicgrid.geo.models import Region
     from civicgrid.registry.importers import import_file
     from civicgrid.registry.models import House
     from tests.registry.conftest import BUILDING_HEADER, write_csv
-
-    from civicgrid.geo.models import Region
 
     g = Region.objects.get(code=GRID)
     write_csv(

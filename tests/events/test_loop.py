@@ -1,0 +1,211 @@
+"""The closed loop over REST, each step by a user of the right role (DESIGN §6): intake →
+立案 → 派遣 → 签收 → 联系 → 办结 → 核查 → 结案 → 评价, with 退单, 延期, 重办, 发令 and 问题工单
+on the side. Refused actions answer 409 naming what is allowed now."""
+
+from __future__ import annotations
+
+import pytest
+
+from civicgrid.events.models import Event, Task
+
+pytestmark = pytest.mark.django_db
+
+
+def act(client, number: str, action: str, **body):
+    return client.post(
+        f"/api/v1/events/{number}/actions/{action}", body, content_type="application/json"
+    )
+
+
+def test_citizen_appeal_closes_the_loop_with_a_full_timeline(report, clients, people):
+    # a citizen files on the web portal without knowing the category
+    r = report("citizen", channel="web", description="请问这个情况归谁管")
+    assert r.status_code == 201, r.content
+    number = r.json()["number"]
+    assert r.json()["status"] == "reported"
+    c = clients
+    # the district centre accepts with a category and dispatches by the routing table
+    assert act(c["dispatcher"], number, "accept", category="9802").json()["status"] == "accepted"
+    body = act(c["dispatcher"], number, "dispatch").json()
+    assert body["status"] == "dispatched"
+    assert body["department"]["code"] == "440306-CG"
+    tasks = {t["department"]["code"]: t["lead"] for t in body["tasks"]}
+    assert tasks == {"440306-CG": True, "440306-ZJ": False}  # 违法搭建: CG leads, ZJ assists
+    # the lead department signs, contacts the citizen, handles and reports
+    assert act(c["cg"], number, "sign").json()["status"] == "in_progress"
+    assert act(c["cg"], number, "contact", note="已电话联系").status_code == 200
+    assert act(c["cg"], number, "resolve", note="已拆除违建").json()["status"] == "resolved"
+    # the grid worker verifies on site, the centre closes
+    assert act(c["grid"], number, "verify", note="现场已拆除").json()["status"] == "verified"
+    assert act(c["dispatcher"], number, "close").json()["status"] == "closed"
+    # the citizen rates on the track page
+    rated = act(c["citizen"], number, "rate", rating="satisfied")
+    assert rated.status_code == 200 and rated.json()["rating"] == "satisfied"
+    full = c["dispatcher"].get(f"/api/v1/events/{number}").json()
+    steps = [(t["action"], t["actor"], t["from"], t["to"]) for t in full["timeline"]]
+    assert steps == [
+        ("report", "citizen", "", "reported"),
+        ("accept", "disp", "reported", "accepted"),
+        ("dispatch", "disp", "accepted", "dispatched"),
+        ("sign", "cg", "dispatched", "in_progress"),
+        ("contact", "cg", "in_progress", "in_progress"),
+        ("resolve", "cg", "in_progress", "resolved"),
+        ("verify", "grid", "resolved", "verified"),
+        ("close", "disp", "verified", "closed"),
+        ("rate", "citizen", "closed", "closed"),
+    ]
+    e = Event.objects.get(number=number)
+    assert e.accepted_at <= e.dispatched_at <= e.contacted_at <= e.resolved_at <= e.closed_at
+    # the citizen sees the public steps only, without staff names
+    mine = c["citizen"].get(f"/api/v1/events/{number}").json()
+    assert {t["action"] for t in mine["timeline"]} >= {"report", "dispatch", "resolve", "close"}
+    assert "contact" not in {t["action"] for t in mine["timeline"]}
+    assert all(t["actor"] == "" for t in mine["timeline"])
+
+
+def test_a_refused_action_is_409_naming_the_allowed_ones(report, clients):
+    number = report(category="9802").json()["number"]  # auto-dispatched
+    r = act(clients["dispatcher"], number, "close")
+    assert r.status_code == 409
+    body = r.json()
+    assert body["allowed"] == [
+        "grant_extension",
+        "escalate",
+        "command",
+        "remind",
+        "comment",
+    ]
+    assert "escalate" in body["errors"][0]["message"] and body["status"] == "dispatched"
+    # the department may sign, not close
+    r = act(clients["cg"], number, "close")
+    assert r.status_code == 409 and "sign" in r.json()["allowed"]
+    assert Event.objects.get(number=number).status == "dispatched"
+
+
+def test_other_departments_and_jurisdictions_get_404(report, clients):
+    number = report(category="9802").json()["number"]
+    assert act(clients["hj"], number, "sign").status_code == 404  # not HJ's task
+    assert clients["nanshan"].get(f"/api/v1/events/{number}").status_code == 404
+    assert act(clients["nanshan"], number, "remind").status_code == 404
+    assert clients["citizen"].get(f"/api/v1/events/{number}").status_code == 404  # not theirs
+    # and the assistant (ZJ) cannot act as the lead
+    act(clients["zj"], number, "sign")
+    assert Event.objects.get(number=number).status == "dispatched"
+
+
+def test_return_goes_back_to_the_dispatcher_and_three_make_a_problem_ticket(report, clients):
+    number = report(category="9802").json()["number"]
+    c = clients
+    bad = act(c["cg"], number, "return", reason="because")
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "reason"
+    body = act(c["cg"], number, "return", reason="ownership", note="属于住建管理").json()
+    assert body["status"] == "returned" and body["returned_count"] == 1
+    assert act(c["cg"], number, "sign").status_code == 409  # nothing left for CG to sign
+    # the dispatcher re-dispatches to ZJ, which returns too; then HJ; the third department
+    act(c["dispatcher"], number, "dispatch", department="440306-ZJ")
+    act(c["zj"], number, "return", reason="overlap")
+    body = act(c["dispatcher"], number, "dispatch", department="440306-HJ").json()
+    e = Event.objects.get(number=number)
+    assert e.problem and e.departments_count == 3
+    assert e.centre.code == "440300-ZZ"  # escalated from the district to the city centre
+    assert any(t["action"] == "escalate" for t in body["timeline"])
+    # the deadline was frozen at the first dispatch
+    first = Task.objects.filter(event=e).order_by("pk").first()
+    assert e.deadline == first.deadline
+
+
+def test_extension_moves_the_deadline_and_the_supervision_lines(report, clients):
+    number = report(category="9802").json()["number"]
+    c = clients
+    act(c["cg"], number, "sign")
+    before = Event.objects.get(number=number)
+    r = act(c["cg"], number, "request_extension", limit="2d", note="需协调产权人")
+    assert r.status_code == 200
+    refused = act(c["cg"], number, "grant_extension")
+    assert refused.status_code == 409  # only the centre grants
+    body = act(c["dispatcher"], number, "grant_extension").json()
+    after = Event.objects.get(number=number)
+    assert after.deadline > before.deadline
+    assert after.red_at - before.red_at == after.deadline - before.deadline
+    assert any(t["action"] == "grant_extension" for t in body["timeline"])
+
+
+def test_unsatisfied_rating_reopens_for_rehandling(report, clients):
+    c = clients
+    number = report("citizen", channel="web", category="9802").json()["number"]
+    for who, action, extra in [
+        ("cg", "sign", {}),
+        ("cg", "resolve", {"note": "已处理"}),
+        ("dispatcher", "verify", {}),
+        ("dispatcher", "close", {}),
+    ]:
+        assert act(c[who], number, action, **extra).status_code == 200, (action,)
+    body = act(c["citizen"], number, "rate", rating="unsatisfied", note="没拆干净").json()
+    assert body["status"] == "dispatched" and body["reopened_count"] == 1
+    assert body["department"]["code"] == "440306-CG" and body["rating"] == ""
+    actions = [t["action"] for t in body["timeline"]][-3:]
+    assert actions == ["rate", "reopen", "dispatch"]
+    # the new handling is a new task with a new deadline
+    assert Task.objects.filter(event__number=number, status="pending", lead=True).count() == 1
+
+
+def test_failed_verification_sends_the_work_back(report, clients):
+    c = clients
+    number = report(category="9802").json()["number"]
+    act(c["cg"], number, "sign")
+    act(c["cg"], number, "resolve", note="已处理")
+    r = act(c["grid"], number, "verify", passed=False)
+    assert r.status_code == 422  # a reason is needed
+    body = act(c["grid"], number, "verify", passed=False, note="铁皮房仍在").json()
+    assert body["status"] == "in_progress"
+    assert act(c["cg"], number, "resolve", note="已彻底拆除").json()["status"] == "resolved"
+
+
+def test_community_orders_departments_to_the_scene(report, clients):
+    """社区发令、部门执行: the community centre orders CG and HJ on site by 15:00."""
+    number = report(category="9802").json()["number"]
+    c = clients
+    body = act(
+        c["community"],
+        number,
+        "command",
+        departments=["440306-CG", "440306-HJ"],
+        on_scene_by="2026-11-26T15:00:00+08:00",
+        note="立即到场处置",
+    ).json()
+    assert body["commands"][0]["centre"]["code"] == "440306017001-ZZ"
+    assert [t["department"]["code"] for t in body["commands"][0]["targets"]] == [
+        "440306-CG",
+        "440306-HJ",
+    ]
+    # HJ had no task but was ordered: it can see the event and record its arrival
+    arrived = act(c["hj"], number, "arrive", note="已到场，噪声源已关停")
+    assert arrived.status_code == 200
+    target = [
+        t
+        for t in arrived.json()["commands"][0]["targets"]
+        if t["department"]["code"] == "440306-HJ"
+    ][0]
+    assert target["arrived_at"] and target["result"] == "已到场，噪声源已关停"
+    assert act(c["zj"], number, "arrive").status_code == 404  # ZJ was not ordered
+
+
+def test_duplicate_reports_merge_into_the_first_and_count_supporters(report, clients, point):
+    lon, lat = point()
+    first = report(category="9801", description="小区门口垃圾堆积很多天没有清运").json()
+    second = report(
+        category="9801",
+        description="小区门口的垃圾堆积好多天了没有人清运",
+        lon=lon + 0.0005,
+        lat=lat,
+    ).json()
+    assert second["status"] == "merged" and second["master"] == first["number"]
+    master = clients["dispatcher"].get(f"/api/v1/events/{first['number']}").json()
+    assert master["supporters"] == 1
+    # far away (beyond the leaf's 250 m), the same words are another problem
+    far = report(category="9801", description="小区门口垃圾堆积很多天没有清运", lon=lon + 0.01)
+    assert far.json()["status"] != "merged"
+    # a weaker likeness is only suggested to the dispatcher
+    weak = report(category="9801", description="小区门口垃圾桶满了，垃圾堆在地上").json()
+    assert weak["status"] != "merged"
+    assert [s["number"] for s in weak["similar"]][:1] == [first["number"]]
