@@ -175,3 +175,12 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# An unacknowledged message (its worker died) goes to another worker after this many seconds;
+# the outbox drain below usually re-sends it sooner.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CIVICGRID_BROKER_VISIBILITY", "600"))
+}
+CELERY_BEAT_SCHEDULE = {
+    "events-sweep": {"task": "events.sweep", "schedule": 60.0},
+    "events-drain-outbox": {"task": "events.drain_outbox", "schedule": 30.0},
+}

@@ -6,6 +6,7 @@ what is already done, so a redelivered message changes nothing twice."""
 from __future__ import annotations
 
 from celery import shared_task
+from celery.signals import worker_ready
 
 
 @shared_task(name="events.process_intake", acks_late=True, max_retries=5, bind=True)
@@ -32,3 +33,11 @@ def drain_outbox() -> int:
     from civicgrid.events import services
 
     return services.drain_outbox()
+
+
+@worker_ready.connect
+def _drain_on_start(**_: object) -> None:
+    """A worker that starts after a crash picks up what the dead one left undone."""
+    from civicgrid.events import services
+
+    services.drain_outbox(older_than_seconds=0)

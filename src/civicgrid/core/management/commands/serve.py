@@ -26,6 +26,12 @@ class Command(BaseCommand):
         serve(o["host"], o["port"], o["workers"], o["threads"])
 
 
+def _start_scheduler(worker) -> None:
+    from civicgrid.core import scheduler
+
+    scheduler.start()
+
+
 def serve(host: str, port: int, workers: int | None = None, threads: int = 8) -> None:
     from gunicorn.app.base import BaseApplication
 
@@ -44,6 +50,7 @@ def serve(host: str, port: int, workers: int | None = None, threads: int = 8) ->
             self.cfg.set("accesslog", "-")
             self.cfg.set("timeout", 120)
             self.cfg.set("keepalive", 5)
+            self.cfg.set("post_worker_init", _start_scheduler)
 
         def load(self):
             return application

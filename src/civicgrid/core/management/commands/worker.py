@@ -12,6 +12,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--concurrency", type=int, default=None)
         parser.add_argument("--loglevel", default="INFO")
+        parser.add_argument("--pool", default=None, help="prefork（默认）、threads 或 solo")
 
     def handle(self, *args, **o):
         if not settings.BROKER_URL:
@@ -21,6 +22,8 @@ class Command(BaseCommand):
         from civicgrid.celery import app
 
         argv = ["worker", f"--loglevel={o['loglevel']}"]
+        if o["pool"]:
+            argv.append(f"--pool={o['pool']}")
         if o["concurrency"]:
             argv.append(f"--concurrency={o['concurrency']}")
         app.worker_main(argv)
