@@ -72,7 +72,8 @@ def test_catalogue_api_is_public_and_paged(client):
 def test_a_bad_catalogue_file_changes_nothing(tmp_path):
     before = list(Category.objects.values_list("code", "name", "deadline").order_by("code"))
     bad = tmp_path / "bad.csv"
-    rows = list(csv.reader(open(SEED_FILE, encoding="utf-8")))
+    with open(SEED_FILE, encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
     rows[1][1] = "改过的名字"
     rows[5][4] = "三天"
     with open(bad, "w", encoding="utf-8", newline="") as fh:

@@ -181,11 +181,8 @@ def test_community_orders_departments_to_the_scene(report, clients):
     # HJ had no task but was ordered: it can see the event and record its arrival
     arrived = act(c["hj"], number, "arrive", note="已到场，噪声源已关停")
     assert arrived.status_code == 200
-    target = [
-        t
-        for t in arrived.json()["commands"][0]["targets"]
-        if t["department"]["code"] == "440306-HJ"
-    ][0]
+    targets = arrived.json()["commands"][0]["targets"]
+    target = next(t for t in targets if t["department"]["code"] == "440306-HJ")
     assert target["arrived_at"] and target["result"] == "已到场，噪声源已关停"
     assert act(c["zj"], number, "arrive").status_code == 404  # ZJ was not ordered
 

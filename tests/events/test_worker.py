@@ -82,7 +82,7 @@ def _worker(cli, env, log: Path, **extra) -> subprocess.Popen:
     return subprocess.Popen(
         [*cli, "worker", "--pool", "solo", "--loglevel", "INFO"],
         env=env | extra,
-        stdout=open(log, "w"),  # noqa: SIM115 — the process owns it
+        stdout=log.open("w"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
