@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,8 +71,21 @@ def _actor_fields(actor) -> tuple[str, int | None]:
     return actor.get_username(), actor.pk
 
 
+_clock: ContextVar[dt.datetime | None] = ContextVar("civicgrid_events_clock", default=None)
+
+
 def _now() -> dt.datetime:
-    return timezone.now()
+    return _clock.get() or timezone.now()
+
+
+@contextmanager
+def clock(at: dt.datetime) -> Iterator[None]:
+    """Run actions as if it were ``at`` (the history simulation replays past days)."""
+    token = _clock.set(at)
+    try:
+        yield
+    finally:
+        _clock.reset(token)
 
 
 # --- intake -------------------------------------------------------------------------------
@@ -270,7 +286,16 @@ def submit(actor, data: Intake) -> tuple[Event, bool]:
             local = timezone.localtime(created)
             event.number = f"{local:%Y%m%d}{event.pk:07d}"
             Event.objects.filter(pk=event.pk).update(number=event.number)
-            _entry(event, actor, "report", "", Status.REPORTED, note=event.title, public=True)
+            _entry(
+                event,
+                actor,
+                "report",
+                "",
+                Status.REPORTED,
+                note=event.title,
+                public=True,
+                at=created,
+            )
             if data.on_spot:
                 _close_directly(event, actor, "close_on_spot", "即巡即办，现场处置完毕", now)
             elif data.answer:
