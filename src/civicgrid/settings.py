@@ -151,6 +151,9 @@ STATICFILES_DIRS = [
 ]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+# ``civicgrid bench intake`` serves a bare endpoint (the limit it measures against) only
+# when it starts the server itself with this set.
+BENCH_ENDPOINTS = os.environ.get("CIVICGRID_BENCH_ENDPOINTS", "") == "1"
 
 # --- API -------------------------------------------------------------------------------------
 # An event may carry six 5 MB photos as base64 in its JSON body; anything larger is a 413.

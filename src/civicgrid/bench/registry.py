@@ -22,7 +22,14 @@ def _import(scale: float) -> dict:
     return importbench.run(scale)
 
 
+def _intake(scale: float) -> dict:
+    from civicgrid.bench import intake
+
+    return intake.run(scale)
+
+
 BENCHMARKS: dict[str, tuple[str, Callable[[float], dict]]] = {
     "import": ("F × Shenzhen generated to CSV and imported, vs. bare COPY/executemany", _import),
+    "intake": ("60 s of POST /api/v1/events over HTTP vs. a bare endpoint, same server", _intake),
     "locate": ("1,000,000 random points (× scale) located in the full grid set", _locate),
 }

@@ -133,5 +133,12 @@ def _mount_routers() -> None:
     api.add_router("/", events_router)
     api.add_router("/audit", audit_router)
 
+    from django.conf import settings
+
+    if settings.BENCH_ENDPOINTS:
+        from civicgrid.bench.api import router as bench_router
+
+        api.add_router("/bench", bench_router)
+
 
 _mount_routers()

@@ -100,7 +100,7 @@ def event_body(event: Event, *, viewer=None, detail: bool = False) -> dict[str, 
         "source_ref": event.source_ref,
         "title": event.title,
         "description": event.description,
-        "category": _ref(event.category),
+        "category": selectors.category_ref(event.category_id),
         "suggested_category": (
             {"code": event.suggested_category_id, "score": event.suggestion_score}
             if event.suggested_category_id
@@ -116,8 +116,8 @@ def event_body(event: Event, *, viewer=None, detail: bool = False) -> dict[str, 
         "house_code": event.house_code,
         "reporter_name": event.reporter_name,
         "reporter_phone": event.reporter_phone,
-        "centre": _ref(event.centre),
-        "department": _ref(event.department),
+        "centre": selectors.department_ref(event.centre_id),
+        "department": selectors.department_ref(event.department_id),
         "deadline": event.deadline,
         "deadline_estimated": event.deadline_estimated,
         "supervision": event.supervision,
@@ -205,7 +205,6 @@ def submit(request: HttpRequest, payload: EventIn):
         **payload.dict(exclude={"photos"}), photos=_decode_photos(payload.photos)
     )
     event, created = services.submit(request.auth, data)
-    event = selectors.event_for(request.auth, event.number) if created else event
     body = event_body(event, viewer=request.auth)
     return Status(201 if created else 200, body)
 

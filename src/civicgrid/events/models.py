@@ -288,7 +288,11 @@ class Event(models.Model):
                 name="event_one_per_source_ref",
             )
         ]
-        indexes = [models.Index(fields=["district_code", "status"], name="event_district_status")]
+        indexes = [
+            models.Index(fields=["district_code", "status"], name="event_district_status"),
+            # the retry lookup (the unique constraint is partial, so it cannot serve it)
+            models.Index(fields=["channel", "source_ref"], name="event_channel_source_ref"),
+        ]
 
     def __str__(self) -> str:
         return self.number or f"#{self.pk}"

@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 
 from civicgrid.accounts.scoping import contains, sees_everything
 from civicgrid.core.errors import NotFound
+from civicgrid.core.queries import one
 from civicgrid.events.models import CommandTarget, Event, Task
 
 
@@ -59,10 +60,10 @@ def visible(user, event: Event) -> bool:
 
 
 def event_for(user, number: str) -> Event:
-    event = (
-        Event.objects.select_related("category", "centre", "department", "master")
-        .filter(number=number)
-        .first()
+    event = one(
+        Event.objects.select_related("category", "centre", "department", "master").filter(
+            number=number
+        )
     )
     if event is None or not visible(user, event):
         raise NotFound(f"事件 {number} 不存在")
@@ -72,3 +73,30 @@ def event_for(user, number: str) -> Event:
 def timeline(event: Event, *, staff: bool) -> QuerySet:
     qs = event.timeline.select_related("department").order_by("at", "pk")
     return qs if staff else qs.filter(public=True)
+
+
+# Names for references in answers, without a join per event: departments are few and their
+# codes and names rarely change (a miss reloads the table).
+_departments: dict[int, dict[str, str]] = {}
+
+
+def department_ref(pk: int | None) -> dict[str, str] | None:
+    if pk is None:
+        return None
+    ref = _departments.get(pk)
+    if ref is None:
+        from civicgrid.accounts.models import Department
+
+        for dpk, code, name in Department.objects.values_list("pk", "code", "name"):
+            _departments[dpk] = {"code": code, "name": name}
+        ref = _departments.get(pk)
+    return ref
+
+
+def category_ref(code: str | None) -> dict[str, str] | None:
+    if code is None:
+        return None
+    from civicgrid.events.catalogue_selectors import catalogue
+
+    node = catalogue().nodes.get(code)
+    return {"code": code, "name": node.name if node else code}

@@ -26,6 +26,7 @@ from django.utils import timezone
 from civicgrid.accounts import pii
 from civicgrid.accounts.models import Department
 from civicgrid.core.errors import Conflict, FieldError, NotFound, ServiceError
+from civicgrid.core.queries import one
 from civicgrid.events import workcal, workflow
 from civicgrid.events.calendar_selectors import calendar
 from civicgrid.events.catalogue_selectors import catalogue
@@ -116,7 +117,7 @@ class Intake:
 def existing(channel: str, source_ref: str) -> Event | None:
     if not source_ref:
         return None
-    return Event.objects.filter(channel=channel, source_ref=source_ref).first()
+    return one(Event.objects.filter(channel=channel, source_ref=source_ref))
 
 
 def _check(data: Intake, actor) -> list[FieldError]:
@@ -313,6 +314,7 @@ def submit(actor, data: Intake) -> tuple[Event, bool]:
         return found, False
     if settings.CELERY_TASK_ALWAYS_EAGER and event.status == Status.REPORTED:
         process(event.pk)  # the embedded mode: the post-intake work, right away
+        event.refresh_from_db()
     return event, True
 
 
@@ -374,7 +376,7 @@ def process(event_id: int) -> str:
     """Duplicates, category and dispatch for a new event, once: the outbox row is locked and
     marked done in the same transaction, so a redelivered task finds nothing left to do."""
     with transaction.atomic():
-        box = Outbox.objects.select_for_update().filter(event_id=event_id, kind="intake").first()
+        box = one(Outbox.objects.select_for_update().filter(event_id=event_id, kind="intake"))
         if box is None or box.done_at is not None:
             return "done-before"
         event = Event.objects.select_for_update().get(pk=event_id)
@@ -674,7 +676,7 @@ def _do_reject(actor, event, p):
 
 def _do_merge(actor, event, p):
     number = _required(p, "master", "须给出合并到的事件编号")
-    master = Event.objects.select_for_update().filter(number=number).first()
+    master = one(Event.objects.select_for_update().filter(number=number))
     if master is None or not _visible(actor, master):
         raise ServiceError("输入有误", [FieldError("master", f"事件 {number} 不存在")])
     _merge(actor, event, master, p.get("note", ""))
@@ -1101,11 +1103,10 @@ def act(actor, number: str, action: str, params: dict[str, Any] | None = None) -
         raise NotFound(f"没有“{action}”这个操作")
     params = params or {}
     with transaction.atomic():
-        event = (
+        event = one(
             Event.objects.select_for_update(of=("self",))
             .select_related("centre", "department")
             .filter(number=number)
-            .first()
         )
         if event is None or not _visible(actor, event):
             raise NotFound(f"事件 {number} 不存在")
@@ -1153,11 +1154,10 @@ def sweep(now: dt.datetime | None = None) -> SweepReport:
         )
         for pk in ids:
             with transaction.atomic():
-                event = (
+                event = one(
                     Event.objects.select_for_update(of=("self",))
                     .select_related("centre")
                     .filter(pk=pk, status__in=running, supervision__in=before)
-                    .first()
                 )
                 if event is None:
                     continue

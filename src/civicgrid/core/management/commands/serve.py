@@ -21,9 +21,10 @@ class Command(BaseCommand):
             help="进程数；SQLite 内嵌模式默认 1，PostgreSQL 默认 CPU 核数×2",
         )
         parser.add_argument("--threads", type=int, default=8, help="每个进程的线程数")
+        parser.add_argument("--no-access-log", action="store_true", help="不输出访问日志")
 
     def handle(self, *args, **o):
-        serve(o["host"], o["port"], o["workers"], o["threads"])
+        serve(o["host"], o["port"], o["workers"], o["threads"], not o["no_access_log"])
 
 
 def _start_scheduler(worker) -> None:
@@ -32,7 +33,9 @@ def _start_scheduler(worker) -> None:
     scheduler.start()
 
 
-def serve(host: str, port: int, workers: int | None = None, threads: int = 8) -> None:
+def serve(
+    host: str, port: int, workers: int | None = None, threads: int = 8, access_log: bool = True
+) -> None:
     from gunicorn.app.base import BaseApplication
 
     from civicgrid.wsgi import application
@@ -47,7 +50,8 @@ def serve(host: str, port: int, workers: int | None = None, threads: int = 8) ->
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
             self.cfg.set("worker_class", "gthread")
-            self.cfg.set("accesslog", "-")
+            if access_log:
+                self.cfg.set("accesslog", "-")
             self.cfg.set("timeout", 120)
             self.cfg.set("keepalive", 5)
             self.cfg.set("post_worker_init", _start_scheduler)

@@ -1,0 +1,236 @@
+"""``civicgrid bench intake``: sustained ``POST /api/v1/events`` over HTTP against ``civicgrid
+serve`` on PostgreSQL with production settings (a broker, several processes, keep-alive,
+concurrent clients). The limit is a bare endpoint on the same server stack — same processes,
+middleware, JSON parsing and body validation — that answers 201 without touching a database,
+measured in the same run. Targets (issue #4): ≥ 300 events/s, ratio ≥ 0.3, p99 ≤ 100 ms.
+
+Everything runs in a scratch database it creates and drops, never the configured one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+SCRATCH_DB = "civicgrid_bench_intake"
+LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/civicgrid"
+BROKER = "redis://127.0.0.1:6379/13"
+SECONDS = float(os.environ.get("CIVICGRID_BENCH_SECONDS", "60"))
+WARMUP = 5.0
+CONNECTIONS = int(os.environ.get("CIVICGRID_BENCH_CONNECTIONS", "16"))
+TEXTS = [
+    "小区门口垃圾堆积很多天没有清运，气味很大",
+    "楼顶有人正在加建铁皮房，疑似违建",
+    "路边井盖破损，晚上行人容易踩空",
+    "夜间施工噪音太大，影响休息",
+    "人行道上机动车乱停放，行人只能走机动车道",
+    "店铺占道经营，把货物摆到人行道上",
+    "暴雨后路面积水严重，车辆无法通行",
+    "小广告贴满了楼道和电线杆",
+]
+
+
+def _admin(url: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(scale: float) -> dict:
+    url = os.environ.get("CIVICGRID_DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        url = LOCAL_PG  # the benchmark is defined on PostgreSQL (DESIGN §2 production)
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    cli = [sys.executable, "-m", "civicgrid.cli"]
+    with tempfile.TemporaryDirectory(prefix="civicgrid-bench-intake-") as tmp:
+        _admin(url, f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
+        _admin(url, f"CREATE DATABASE {SCRATCH_DB}")
+        env |= {
+            "CIVICGRID_DATA_DIR": tmp,
+            "CIVICGRID_DATABASE_URL": url.rsplit("/", 1)[0] + f"/{SCRATCH_DB}",
+            "CIVICGRID_BROKER_URL": BROKER,
+            "CIVICGRID_BENCH_ENDPOINTS": "1",
+            "CIVICGRID_DEBUG": "0",
+        }
+        server = None
+        try:
+            quiet = {"env": env, "check": True, "capture_output": True, "text": True}
+            subprocess.run([*cli, "init", "--no-progress"], timeout=900, **quiet)
+            subprocess.run(
+                [*cli, "user", "bench_gateway", "--role", "operator", "--region", "440300"],
+                timeout=120,
+                **quiet,
+            )
+            token = subprocess.run([*cli, "token", "bench_gateway"], timeout=120, **quiet)
+            bearer = token.stdout.strip().splitlines()[-1].strip()
+            points = _points(env, cli)
+            _flush_broker()
+            port = _free_port()
+            log = open(Path(tmp) / "serve.log", "w")  # noqa: SIM115 — closed with the server
+            server = subprocess.Popen(
+                [*cli, "serve", "--port", str(port), "--no-access-log"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            _wait_up(port, server, Path(tmp) / "serve.log")
+            bare = asyncio.run(_load(port, "/api/v1/bench/bare", bearer, points))
+            real = asyncio.run(_load(port, "/api/v1/events", bearer, points))
+        finally:
+            if server is not None:
+                server.terminate()
+                server.wait(timeout=30)
+            _admin(url, f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
+    rate, limit = real["rate"], bare["rate"]
+    return {
+        "name": "intake",
+        "unit": "events/s",
+        "rate": round(rate, 1),
+        "limit_rate": round(limit, 1),
+        "ratio": round(rate / limit, 3) if limit else None,
+        "p50_ms": real["p50_ms"],
+        "p99_ms": real["p99_ms"],
+        "limit_p50_ms": bare["p50_ms"],
+        "limit_p99_ms": bare["p99_ms"],
+        "requests": real["requests"],
+        "errors": real["errors"],
+        "limit_errors": bare["errors"],
+        "seconds": SECONDS,
+        "connections": CONNECTIONS,
+        "server": "civicgrid serve (gunicorn gthread), PostgreSQL, Redis broker, DEBUG off",
+        "targets": {"rate": 300, "ratio": 0.3, "p99_ms": 100},
+    }
+
+
+def _flush_broker() -> None:
+    import redis
+
+    redis.Redis.from_url(BROKER).flushdb()
+
+
+def _points(env: dict, cli: list[str]) -> list[tuple[float, float, str]]:
+    """Random points inside the city's grids, each with a leaf of the shipped catalogue."""
+    code = (
+        "import json, random\n"
+        "from civicgrid.geo.models import Region\n"
+        "from civicgrid.events.models import Category\n"
+        "r = random.Random(7)\n"
+        "grids = list(Region.objects.filter(level='grid').values_list('lon', 'lat'))\n"
+        "leaves = list(Category.objects.filter(leaf=True).values_list('code', flat=True))\n"
+        "print(json.dumps([(*r.choice(grids), r.choice(leaves)) for _ in range(5000)]))\n"
+    )
+    out = subprocess.run(
+        [*cli, "shell", "-c", code], env=env, check=True, capture_output=True, text=True
+    )
+    return [tuple(p) for p in json.loads(out.stdout.strip().splitlines()[-1])]
+
+
+def _wait_up(port: int, server: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+            return
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                raise RuntimeError(log.read_text()) from None
+            time.sleep(0.3)
+
+
+async def _load(port: int, path: str, bearer: str, points: list) -> dict:
+    """``CONNECTIONS`` keep-alive clients posting as fast as answers come, for ``SECONDS``
+    after a warm-up; latency from the first byte sent to the last byte received."""
+    serial = iter(range(10**9))
+    rnd = random.Random(11)
+    run_id = f"{time.time_ns():x}"
+    latencies: list[float] = []
+    errors = 0
+    counting = False
+
+    def body() -> bytes:
+        lon, lat, leaf = points[rnd.randrange(len(points))]
+        n = next(serial)
+        doc = {
+            "channel": "hotline",
+            "source_ref": f"B{run_id}-{n}",
+            "description": f"{TEXTS[n % len(TEXTS)]}（第{n}号）",
+            "category": leaf,
+            "lon": lon + rnd.uniform(-0.0003, 0.0003),
+            "lat": lat + rnd.uniform(-0.0003, 0.0003),
+            "reporter_phone": f"139{n % 100_000_000:08d}",
+        }
+        return json.dumps(doc, ensure_ascii=False).encode()
+
+    async def client(stop_at: float) -> None:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Authorization: Bearer {bearer}\r\nContent-Type: application/json\r\n"
+            "Connection: keep-alive\r\n"
+        )
+        try:
+            while time.perf_counter() < stop_at:
+                payload = body()
+                request = f"{head}Content-Length: {len(payload)}\r\n\r\n".encode() + payload
+                t0 = time.perf_counter()
+                writer.write(request)
+                await writer.drain()
+                status = int((await reader.readline()).split()[1])
+                length = 0
+                close = False
+                while True:
+                    line = await reader.readline()
+                    if line in (b"\r\n", b""):
+                        break
+                    name, _, value = line.decode("latin-1").partition(":")
+                    if name.lower() == "content-length":
+                        length = int(value)
+                    elif name.lower() == "connection" and "close" in value.lower():
+                        close = True
+                await reader.readexactly(length)
+                if counting:
+                    latencies.append(time.perf_counter() - t0)
+                    if status not in (200, 201):
+                        errors += 1
+                if close:
+                    writer.close()
+                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        finally:
+            writer.close()
+
+    warm_end = time.perf_counter() + WARMUP
+    await asyncio.gather(*(client(warm_end) for _ in range(CONNECTIONS)))
+    counting = True
+    started = time.perf_counter()
+    await asyncio.gather(*(client(started + SECONDS) for _ in range(CONNECTIONS)))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 1)
+
+    return {
+        "rate": len(latencies) / elapsed,
+        "requests": len(latencies),
+        "errors": errors,
+        "p50_ms": pct(0.50),
+        "p99_ms": pct(0.99),
+    }
