@@ -20,6 +20,7 @@ class InitReport:
     departments: int
     roles: int
     imports: list = field(default_factory=list)
+    history: object = None  # simulate.history.HistoryReport when history was simulated
 
 
 def initialise(
@@ -29,6 +30,7 @@ def initialise(
     scale: float = 0.0,
     migrate: bool = True,
     progress=None,
+    history_days: int = 0,
 ) -> InitReport:
     """Migrate, then add whatever of the base data is missing; with ``scale`` > 0 also the
     synthetic city (F × Shenzhen) through the importer. Safe to run again."""
@@ -50,7 +52,12 @@ def initialise(
         from civicgrid.simulate.synthetic import build_city
 
         imports = build_city(settings.DATA_DIR, scale=scale, seed=seed, progress=progress)
-    return InitReport(loaded.created, departments, roles, imports)
+    history = None
+    if history_days > 0:  # N days of events through the hub's services (rerun adds nothing)
+        from civicgrid.simulate.history import simulate_history
+
+        history = simulate_history(history_days, seed=seed, scale=scale or None, progress=progress)
+    return InitReport(loaded.created, departments, roles, imports, history)
 
 
 def _seed_calendar() -> None:

@@ -172,13 +172,18 @@ STATUS_CHOICES = [
 class Event(models.Model):
     """One citizen appeal or patrol finding, from any channel (多网合一)."""
 
-    number = models.CharField("编号", max_length=20, unique=True, null=True)
+    number = models.CharField("编号", max_length=20, null=True)
     channel = models.CharField("渠道", max_length=12, choices=Channel.choices)
     source_ref = models.CharField("来源编号", max_length=64, blank=True)
     title = models.CharField("标题", max_length=200, blank=True)
     description = models.TextField("描述")
     category = models.ForeignKey(
-        Category, verbose_name="事项", null=True, blank=True, on_delete=models.PROTECT
+        Category,
+        verbose_name="事项",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_index=False,  # every event index costs intake time; (district, status) serves
     )
     suggested_category = models.ForeignKey(
         Category,
@@ -187,18 +192,19 @@ class Event(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     suggestion_score = models.FloatField("建议置信度", null=True, blank=True)
     intake_type = models.CharField("诉求类型", max_length=8, blank=True)
     urgency = models.CharField("紧急程度", max_length=10, default="normal")
-    status = models.CharField("状态", max_length=12, choices=STATUS_CHOICES, db_index=True)
+    status = models.CharField("状态", max_length=12, choices=STATUS_CHOICES)
     # where: WGS84, the grid and its ancestors (scoping by path; partitions by district)
     lon = models.FloatField("经度", null=True, blank=True)
     lat = models.FloatField("纬度", null=True, blank=True)
     address = models.CharField("地址", max_length=200, blank=True)
     grid_code = models.CharField("网格", max_length=14, blank=True)
-    district_code = models.CharField("区", max_length=6, db_index=True)
-    region_path = models.CharField("区域路径", max_length=80, db_index=True)
+    district_code = models.CharField("区", max_length=6)
+    region_path = models.CharField("区域路径", max_length=80)
     house_code = models.CharField("房屋编码", max_length=25, blank=True)
     building_code = models.CharField("楼栋编码", max_length=19, blank=True)
     # who reported (personal data: masked copies for display, the phone encrypted)
@@ -229,9 +235,10 @@ class Event(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # department queues read tasks, not events
     )
     # deadlines (frozen at dispatch) and supervision
-    deadline = models.DateTimeField("办理时限", null=True, blank=True, db_index=True)
+    deadline = models.DateTimeField("办理时限", null=True, blank=True)
     deadline_estimated = models.BooleanField("时限基于估算日历", default=False)
     remind_at = models.DateTimeField("催办时间", null=True, blank=True)
     yellow_at = models.DateTimeField("黄牌线", null=True, blank=True)
@@ -255,6 +262,7 @@ class Event(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="merged_events",
+        db_index=False,
     )
     on_spot = models.BooleanField("自行处置", default=False)
     evidence = models.JSONField("照片证据", default=list, blank=True)
@@ -282,14 +290,17 @@ class Event(models.Model):
         verbose_name = "事件"
         verbose_name_plural = "事件"
         constraints = [
+            models.UniqueConstraint(fields=["number"], name="event_number_unique"),
             models.UniqueConstraint(
                 fields=["channel", "source_ref"],
                 condition=~models.Q(source_ref=""),
                 name="event_one_per_source_ref",
-            )
+            ),
         ]
         indexes = [
             models.Index(fields=["district_code", "status"], name="event_district_status"),
+            # the supervision sweep: running events by their supervision state
+            models.Index(fields=["status", "supervision"], name="event_status_supervision"),
             # the retry lookup (the unique constraint is partial, so it cannot serve it)
             models.Index(fields=["channel", "source_ref"], name="event_channel_source_ref"),
         ]
@@ -307,7 +318,11 @@ class Task(models.Model):
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="tasks")
     department = models.ForeignKey(
-        "accounts.Department", verbose_name="处置单位", on_delete=models.PROTECT, related_name="+"
+        "accounts.Department",
+        verbose_name="处置单位",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # (department, status) serves
     )
     lead = models.BooleanField("主办", default=True)
     status = models.CharField(
@@ -403,7 +418,12 @@ class TimelineEntry(models.Model):
     from_status = models.CharField("原状态", max_length=12, blank=True)
     to_status = models.CharField("新状态", max_length=12)
     department = models.ForeignKey(
-        "accounts.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "accounts.Department",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     note = models.TextField("说明", blank=True)
     public = models.BooleanField("对诉求人公开", default=False)
@@ -422,16 +442,21 @@ class Outbox(models.Model):
     """Post-intake work still to do for an event (duplicates, routing, notifications), written
     in the intake transaction so nothing is lost between the database and the broker."""
 
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+", db_index=False)
     kind = models.CharField(max_length=24)
     created_at = models.DateTimeField(auto_now_add=True)
-    done_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    done_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["pk"]
         constraints = [models.UniqueConstraint(fields=["event", "kind"], name="outbox_once")]
+        indexes = [
+            models.Index(
+                fields=["created_at"], condition=models.Q(done_at=None), name="outbox_undone"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.event_id}"

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -283,10 +283,7 @@ def submit(actor, data: Intake) -> tuple[Event, bool]:
     )
     try:
         with transaction.atomic():
-            event.save()
-            local = timezone.localtime(created)
-            event.number = f"{local:%Y%m%d}{event.pk:07d}"
-            Event.objects.filter(pk=event.pk).update(number=event.number)
+            _save_numbered(event, created)
             _entry(
                 event,
                 actor,
@@ -316,6 +313,22 @@ def submit(actor, data: Intake) -> tuple[Event, bool]:
         process(event.pk)  # the embedded mode: the post-intake work, right away
         event.refresh_from_db()
     return event, True
+
+
+def _save_numbered(event: Event, created: dt.datetime) -> None:
+    """Insert the event with its number: the day it came in and its key (``20261126…``).
+    PostgreSQL hands out the key first, so the row is written once; SQLite numbers it after."""
+    day = f"{timezone.localtime(created):%Y%m%d}"
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SELECT nextval(pg_get_serial_sequence('events_event', 'id'))")
+            event.pk = cur.fetchone()[0]
+        event.number = f"{day}{event.pk:07d}"
+        event.save(force_insert=True)
+        return
+    event.save()
+    event.number = f"{day}{event.pk:07d}"
+    Event.objects.filter(pk=event.pk).update(number=event.number)
 
 
 def _close_directly(event: Event, actor, action: str, note: str, now) -> None:

@@ -29,6 +29,12 @@ class Command(BaseCommand):
             default=DEFAULT_GRIDS_PER_COMMUNITY,
             help=f"每个社区生成的基础网格数（默认 {DEFAULT_GRIDS_PER_COMMUNITY}）",
         )
+        parser.add_argument(
+            "--history-days",
+            type=int,
+            default=0,
+            help="模拟最近 N 天的事件办理历史（经事件中心各项服务办理；0 表示不模拟）",
+        )
         parser.add_argument("--no-progress", action="store_true", help="不显示进度条")
 
     def handle(self, *args, **o):
@@ -38,6 +44,7 @@ class Command(BaseCommand):
                 grids_per_community=o["grids_per_community"],
                 scale=o["scale"],
                 progress=progress,
+                history_days=o["history_days"],
             )
         from civicgrid.geo.models import Region
 
@@ -55,3 +62,5 @@ class Command(BaseCommand):
         )
         for r in report.imports:
             self.stdout.write(f"合成数据 {r.kind}：写入 {r.written} 行，拒绝 {r.rejected} 行")
+        if report.history is not None:
+            self.stdout.write(report.history.summary())
