@@ -86,3 +86,29 @@ def test_a_bad_catalogue_file_changes_nothing(tmp_path):
 def test_reloading_the_same_file_changes_nothing():
     assert load_catalogue("test").created == 0
     assert load_catalogue("test").updated == 0
+
+
+def test_a_hand_edit_is_checked_like_a_file_and_audited():
+    from civicgrid.audit.models import AuditRecord
+    from civicgrid.events.catalogue_services import save_category
+
+    leaf = Category.objects.filter(leaf=True).order_by("code").first()
+    leaf.deadline = "半天"
+    with pytest.raises(CatalogueError, match="办理时限"):
+        save_category("steward", leaf)
+    leaf.deadline, leaf.route = "2d", "street:CG"
+    with pytest.raises(CatalogueError, match="责任层级"):
+        save_category("steward", leaf)
+    leaf.refresh_from_db()
+    leaf.deadline = "2d"
+    save_category("steward", leaf)
+    assert Category.objects.get(pk=leaf.pk).deadline == "2d"
+    assert AuditRecord.objects.filter(action="catalogue.change", object_id=leaf.pk).exists()
+
+
+def test_admin_lists_and_edits_the_catalogue(admin_client):
+    leaf = Category.objects.filter(leaf=True).order_by("code").first()
+    r = admin_client.get("/admin/events/category/")
+    assert r.status_code == 200 and leaf.name in r.content.decode()
+    assert admin_client.get(f"/admin/events/category/{leaf.pk}/change/").status_code == 200
+    assert admin_client.get("/admin/events/event/").status_code == 200

@@ -133,6 +133,39 @@ def check_rows(rows: Iterable[tuple[int, dict[str, str]]]) -> list[Node]:
     return nodes
 
 
+def check_node(row: dict[str, str], *, leaf: bool, parent_known: bool) -> Node:
+    """One node as the admin edits it, by the rules of a catalogue file."""
+    code = (row.get("code") or "").strip()
+    parent = (row.get("parent") or "").strip()
+    problems: list[Problem] = []
+
+    def bad(column: str, value: str, reason: str) -> None:
+        problems.append(Problem(1, column, value, reason))
+
+    if not _CODE.match(code):
+        bad("编码", code, "应为 2、4、6 或 8 位数字")
+    elif len(code) > 2 and parent != code[:-2]:
+        bad("上级编码", parent, f"应为 {code[:-2]}（编码去掉末两位）")
+    elif len(code) == 2 and parent:
+        bad("上级编码", parent, "大类（2 位编码）不应有上级")
+    if not parent_known:
+        bad("上级编码", parent, "目录中没有这个编码")
+    if not (row.get("name") or "").strip():
+        bad("名称", "", "必填")
+    fields = _leaf_fields(row, bad) if leaf else {}
+    if problems:
+        raise CatalogueError(problems)
+    return Node(
+        code=code,
+        name=row["name"].strip(),
+        parent=parent or None,
+        level=len(code) // 2,
+        leaf=leaf,
+        source=(row.get("source") or "").strip(),
+        **fields,
+    )
+
+
 def _limit(row, key: str, column: str, bad, required: bool) -> Limit | None:
     text = (row.get(key) or "").strip()
     if not text:

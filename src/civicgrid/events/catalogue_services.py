@@ -82,3 +82,47 @@ def seed_catalogue(actor="init") -> LoadResult | None:
     if Category.objects.exists() or not SEED_FILE.exists():
         return None
     return load_catalogue(actor, SEED_FILE)
+
+
+def save_category(actor, category: Category) -> Category:
+    """One node edited by hand (the admin): checked by the same rules as a catalogue file,
+    saved and audited; a problem raises ``CatalogueError`` naming the column."""
+    from django.forms.models import model_to_dict
+
+    row = {k: "" if v is None else str(v) for k, v in model_to_dict(category).items()}
+    row["parent"] = category.parent_id or ""
+    row["on_spot"] = "1" if category.on_spot else "0"
+    leaf = not Category.objects.filter(parent_id=category.pk).exists()
+    parent_known = Category.objects.filter(pk=category.parent_id).exists()
+    node = cat.check_node(row, leaf=leaf, parent_known=parent_known or not category.parent_id)
+    before = Category.objects.filter(pk=category.pk).values().first()
+    after = _fields(node)
+    after.pop("active")
+    for key, value in after.items():
+        setattr(category, key, value)
+    category.save()
+    audit.record(
+        "catalogue.change",
+        actor=actor,
+        obj=category,
+        before=before and {k: str(v) for k, v in before.items() if k != "updated_at"},
+        after={k: str(v) for k, v in after.items()},
+    )
+    return category
+
+
+def save_rule(actor, rule) -> object:
+    """A routing rule set by hand; audited."""
+    rule.full_clean()
+    rule.save()
+    audit.record(
+        "routing.change",
+        actor=actor,
+        obj=rule,
+        after={
+            "category": rule.category_id,
+            "region": rule.region_id,
+            "department": rule.department_id,
+        },
+    )
+    return rule

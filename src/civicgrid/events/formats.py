@@ -4,7 +4,8 @@ Chinese or English headers, exactly like the registry files."""
 
 from __future__ import annotations
 
-from civicgrid.registry.formats import KINDS, Column
+from civicgrid.registry.formats import Column
+from civicgrid.registry.reader import OTHER_KINDS
 
 CATALOGUE_COLUMNS: tuple[Column, ...] = (
     Column("code", "编码"),
@@ -39,5 +40,5 @@ EVENT_COLUMNS: tuple[Column, ...] = (
     Column("created_at", "登记时间", required=False),
 )
 
-KINDS.setdefault("catalogue", CATALOGUE_COLUMNS)
-KINDS.setdefault("events", EVENT_COLUMNS)
+OTHER_KINDS["catalogue"] = CATALOGUE_COLUMNS
+OTHER_KINDS["events"] = EVENT_COLUMNS

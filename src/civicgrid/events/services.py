@@ -639,7 +639,8 @@ def _check_problem(event: Event, actor) -> None:
     ):
         event.problem = True
         event.save(update_fields=["problem"])
-        _escalate(actor, event, "多次退单、重办或经手 3 个以上部门，列为问题工单，提级督办")
+        # the system flags and escalates, whoever's action crossed the line
+        _escalate(SYSTEM, event, "多次退单、重办或经手 3 个以上部门，列为问题工单，提级督办")
 
 
 def _escalate(actor, event: Event, note: str) -> None:
@@ -1152,6 +1153,11 @@ def sweep(now: dt.datetime | None = None) -> SweepReport:
     """催办 before expiry, 黄牌 past the yellow line, 红牌 and escalation past the red line.
     Each step happens once per event (the ``supervision`` field remembers it)."""
     now = now or _now()
+    with clock(now):  # every row it writes, escalations included, carries the sweep's time
+        return _sweep(now)
+
+
+def _sweep(now: dt.datetime) -> SweepReport:
     report = SweepReport()
     running = list(workflow.RUNNING)
     steps = [

@@ -62,8 +62,12 @@ def _normalise(header: object) -> str:
     return str(header or "").replace("\ufeff", "").strip().lower().replace(" ", "_")
 
 
+# Other apps' file kinds read by the same rules (the event hub's catalogue and backlog).
+OTHER_KINDS: dict[str, tuple[Column, ...]] = {}
+
+
 def _match_headers(kind: str, headers: list[object]) -> tuple[list[int | None], Table]:
-    columns = KINDS[kind]
+    columns = KINDS.get(kind) or OTHER_KINDS[kind]
     by_name = {}
     for col in columns:
         by_name[col.name.lower()] = col
