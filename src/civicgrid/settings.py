@@ -185,5 +185,5 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BEAT_SCHEDULE = {
     "events-sweep": {"task": "events.sweep", "schedule": 60.0},
-    "events-drain-outbox": {"task": "events.drain_outbox", "schedule": 30.0},
+    "events-relay-outbox": {"task": "events.relay_outbox", "schedule": 5.0},
 }

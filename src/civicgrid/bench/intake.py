@@ -84,7 +84,7 @@ def run(scale: float) -> dict:
             port = _free_port()
             log = open(Path(tmp) / "serve.log", "w")  # noqa: SIM115 — closed with the server
             server = subprocess.Popen(
-                [*cli, "serve", "--port", str(port), "--no-access-log"],
+                [*cli, "serve", "--port", str(port), "--no-access-log", *_server_options()],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -110,12 +110,23 @@ def run(scale: float) -> dict:
         "limit_p99_ms": bare["p99_ms"],
         "requests": real["requests"],
         "errors": real["errors"],
+        "error_samples": real["error_samples"],
         "limit_errors": bare["errors"],
         "seconds": SECONDS,
         "connections": CONNECTIONS,
         "server": "civicgrid serve (gunicorn gthread), PostgreSQL, Redis broker, DEBUG off",
         "targets": {"rate": 300, "ratio": 0.3, "p99_ms": 100},
     }
+
+
+def _server_options() -> list[str]:
+    """Processes × threads of the server (both endpoints run on the same)."""
+    workers = os.environ.get("CIVICGRID_BENCH_WORKERS", "")
+    threads = os.environ.get("CIVICGRID_BENCH_THREADS", "")
+    return [
+        *(["--workers", workers] if workers else []),
+        *(["--threads", threads] if threads else []),
+    ]
 
 
 def _flush_broker() -> None:
@@ -162,6 +173,7 @@ async def _load(port: int, path: str, bearer: str, points: list) -> dict:
     run_id = f"{time.time_ns():x}"
     latencies: list[float] = []
     errors = 0
+    samples: list[str] = []
     counting = False
 
     def body() -> bytes:
@@ -205,11 +217,13 @@ async def _load(port: int, path: str, bearer: str, points: list) -> dict:
                         length = int(value)
                     elif name.lower() == "connection" and "close" in value.lower():
                         close = True
-                await reader.readexactly(length)
+                answer = await reader.readexactly(length)
                 if counting:
                     latencies.append(time.perf_counter() - t0)
                     if status not in (200, 201):
                         errors += 1
+                        if len(samples) < 3:
+                            samples.append(f"{status} {answer[:300].decode(errors='replace')}")
                 if close:
                     writer.close()
                     reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -231,6 +245,7 @@ async def _load(port: int, path: str, bearer: str, points: list) -> dict:
         "rate": len(latencies) / elapsed,
         "requests": len(latencies),
         "errors": errors,
+        "error_samples": samples,
         "p50_ms": pct(0.50),
         "p99_ms": pct(0.99),
     }

@@ -19,7 +19,7 @@ def _jobs() -> list[tuple[str, float, Callable[[], object]]]:
 
     return [
         ("events.sweep", 60.0, services.sweep),
-        ("events.drain_outbox", 30.0, lambda: services.drain_outbox(older_than_seconds=30)),
+        ("events.relay_outbox", 30.0, services.relay),
     ]
 
 

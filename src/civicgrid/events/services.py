@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -244,7 +246,7 @@ def submit(actor, data: Intake) -> tuple[Event, bool]:
             process(event.pk)
             event.refresh_from_db()
         else:
-            transaction.on_commit(lambda pk=event.pk: _enqueue(pk))
+            transaction.on_commit(_nudge)
         return event, True
     return _save_new(event, actor, data)
 
@@ -336,7 +338,7 @@ def _save_new(event: Event, actor, data: Intake) -> tuple[Event, bool]:
             else:
                 Outbox.objects.create(event=event, kind="intake")
                 if not settings.CELERY_TASK_ALWAYS_EAGER:
-                    transaction.on_commit(lambda pk=event.pk: _enqueue(pk))
+                    transaction.on_commit(_nudge)
     except IntegrityError:
         # the same channel + source_ref arrived concurrently: the first one wins
         found = existing(data.channel, data.source_ref)
@@ -441,15 +443,25 @@ def _close_directly(event: Event, actor, action: str, note: str, now) -> None:
     _entry(event, actor, action, Status.REPORTED, Status.CLOSED, note=note, public=True)
 
 
-def _enqueue(event_id: int) -> None:
-    from civicgrid.events.tasks import process_intake
+_nudged = 0.0
+NUDGE_SECONDS = 0.2
+
+
+def _nudge() -> None:
+    """Wake the outbox relay on the workers — at most a few times a second per process, so a
+    busy intake costs the broker almost nothing and a quiet one is still handled at once.
+    (``civicgrid beat`` also runs the relay every few seconds, whatever happens here.)"""
+    global _nudged
+    now = time.monotonic()
+    if now - _nudged < NUDGE_SECONDS:
+        return
+    _nudged = now
+    from civicgrid.events.tasks import relay_outbox
 
     try:
-        process_intake.delay(event_id)
+        relay_outbox.delay()
     except Exception:
-        import logging
-
-        logging.getLogger(__name__).exception("could not enqueue event %s", event_id)
+        logging.getLogger(__name__).exception("could not wake the outbox relay")
 
 
 # --- timeline -----------------------------------------------------------------------------
@@ -491,9 +503,13 @@ def process(event_id: int) -> str:
     """Duplicates, category and dispatch for a new event, once: the outbox row is locked and
     marked done in the same transaction, so a redelivered task finds nothing left to do."""
     with transaction.atomic():
-        box = one(Outbox.objects.select_for_update().filter(event_id=event_id, kind="intake"))
+        box = one(
+            Outbox.objects.select_for_update(skip_locked=True).filter(
+                event_id=event_id, kind="intake"
+            )
+        )
         if box is None or box.done_at is not None:
-            return "done-before"
+            return "done-before"  # or being done right now by another worker
         event = Event.objects.select_for_update().get(pk=event_id)
         outcome = "left"
         if event.status == Status.REPORTED:
@@ -1301,14 +1317,17 @@ def _sweep(now: dt.datetime) -> SweepReport:
     return report
 
 
-def drain_outbox(older_than_seconds: float = 30.0) -> int:
-    """Re-send post-intake work that never ran (a lost message, a killed worker)."""
-    cutoff = _now() - dt.timedelta(seconds=older_than_seconds)
+def relay(limit: int = 500) -> int:
+    """Do the post-intake work of up to ``limit`` waiting events, oldest first; returns how
+    many this call did. Workers may relay at the same time: each event is claimed with a
+    skip-locked row lock, and a worker killed half-way leaves its row to the next relay."""
     ids = list(
-        Outbox.objects.filter(done_at=None, created_at__lte=cutoff).values_list(
-            "event_id", flat=True
-        )[:10000]
+        Outbox.objects.filter(done_at=None)
+        .order_by("created_at")
+        .values_list("event_id", flat=True)[:limit]
     )
+    done = 0
     for pk in ids:
-        _enqueue(pk)
-    return len(ids)
+        if process(pk) != "done-before":
+            done += 1
+    return done
