@@ -134,3 +134,21 @@ def test_a_role_change_takes_effect_at_once_despite_the_permission_cache(make_us
     assert client.get("/api/v1/buildings").status_code == 403
     services.save_user("test", "mover", role="steward", region_code="440306017001")
     assert client.get("/api/v1/buildings").status_code == 200
+
+
+def test_a_changed_user_is_seen_at_once_despite_the_token_cache(make_user, api):
+    from civicgrid.accounts import services as accounts
+
+    user = make_user("moving", "dispatcher", "440306", "440306-ZZ")
+    client = api(user)
+    assert client.get("/api/v1/me").json()["jurisdiction"]["code"] == "440306"
+    accounts.save_user(
+        "test", "moving", role="dispatcher", region_code="440305", department_code="440305-ZZ"
+    )
+    assert client.get("/api/v1/me").json()["jurisdiction"]["code"] == "440305"
+    User = type(user)
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    from civicgrid.accounts.backends import forget_permissions
+
+    forget_permissions(user.pk)  # what every service and the admin do after a change
+    assert client.get("/api/v1/me").status_code == 401

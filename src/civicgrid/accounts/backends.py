@@ -56,3 +56,9 @@ def forget_permissions(user_id: int | None = None) -> None:
             cache.set("perms:generation", 2, None)
     else:
         cache.delete(_perm_key(user_id))
+        # the user's tokens carry a copy of the user: drop them too
+        from civicgrid.accounts.models import ApiToken
+        from civicgrid.accounts.services import token_cache_key
+
+        digests = ApiToken.objects.filter(user_id=user_id).values_list("digest", flat=True)
+        cache.delete_many([token_cache_key(d) for d in digests])

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -322,6 +323,7 @@ def revoke_token(actor, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        cache.delete(token_cache_key(token.digest))
         audit.record(
             "accounts.token.revoke",
             actor=actor,
@@ -331,16 +333,30 @@ def revoke_token(actor, token: ApiToken) -> ApiToken:
     return token
 
 
+# Every API call starts by finding its token: the row (with its user) is kept in the shared
+# cache for a short while. Revoking a token, or any change to its user, drops it at once.
+TOKEN_CACHE_SECONDS = 30
+
+
+def token_cache_key(digest: str) -> str:
+    return f"token:{digest}"
+
+
 def user_for_token(clear: str) -> User | None:
     """The active user behind a bearer token, or None. Marks use at most once a minute, so a
     busy client does not turn every read into a write."""
     if not clear.startswith(TOKEN_PREFIX):
         return None
-    token = one(
-        ApiToken.objects.select_related("user", "user__jurisdiction")
-        .defer("user__jurisdiction__geometry")  # every request: no polygon
-        .filter(digest=_digest(clear))
-    )
+    key = token_cache_key(_digest(clear))
+    token = cache.get(key)
+    if token is None:
+        token = one(
+            ApiToken.objects.select_related("user", "user__jurisdiction")
+            .defer("user__jurisdiction__geometry")  # every request: no polygon
+            .filter(digest=_digest(clear))
+        )
+        if token is not None:
+            cache.set(key, token, TOKEN_CACHE_SECONDS)
     now = timezone.now()
     if (
         token is None
@@ -351,6 +367,8 @@ def user_for_token(clear: str) -> User | None:
         return None
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+        cache.set(key, token, TOKEN_CACHE_SECONDS)
     return token.user
 
 

@@ -184,8 +184,8 @@ async def _load(port: int, path: str, bearer: str, points: list) -> dict:
             "source_ref": f"B{run_id}-{n}",
             "description": f"{TEXTS[n % len(TEXTS)]}（第{n}号）",
             "category": leaf,
-            "lon": lon + rnd.uniform(-0.0003, 0.0003),
-            "lat": lat + rnd.uniform(-0.0003, 0.0003),
+            "lon": lon,
+            "lat": lat,
             "reporter_phone": f"139{n % 100_000_000:08d}",
         }
         return json.dumps(doc, ensure_ascii=False).encode()
