@@ -100,6 +100,10 @@ if CACHE_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# API tokens are looked up in the cache first, but only when it is shared by every process
+# (Redis): a per-process cache could not forget a token revoked elsewhere.
+TOKEN_CACHE_SECONDS = 30 if CACHE_URL else 0
+
 # --- accounts --------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["civicgrid.accounts.backends.ThrottledModelBackend"]

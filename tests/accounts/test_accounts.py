@@ -67,7 +67,9 @@ def test_user_command_creates_then_updates(capsys):
         call_command("user", "wang", "--role", "leader", "--region", "123")
 
 
-def test_tokens_are_hashed_at_rest_and_revocable(make_user, capsys):
+@pytest.mark.parametrize("cached", [0, 30])
+def test_tokens_are_hashed_at_rest_and_revocable(make_user, capsys, settings, cached):
+    settings.TOKEN_CACHE_SECONDS = cached
     make_user("tok", "leader", "440300")
     call_command("token", "tok", "--purpose", "dashboard")
     clear = capsys.readouterr().out.strip()
@@ -136,8 +138,10 @@ def test_a_role_change_takes_effect_at_once_despite_the_permission_cache(make_us
     assert client.get("/api/v1/buildings").status_code == 200
 
 
-def test_a_changed_user_is_seen_at_once_despite_the_token_cache(make_user, api):
+def test_a_changed_user_is_seen_at_once_despite_the_token_cache(make_user, api, settings):
     from civicgrid.accounts import services as accounts
+
+    settings.TOKEN_CACHE_SECONDS = 30  # as with Redis in production
 
     user = make_user("moving", "dispatcher", "440306", "440306-ZZ")
     client = api(user)

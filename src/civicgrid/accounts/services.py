@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
@@ -334,8 +335,8 @@ def revoke_token(actor, token: ApiToken) -> ApiToken:
 
 
 # Every API call starts by finding its token: the row (with its user) is kept in the shared
-# cache for a short while. Revoking a token, or any change to its user, drops it at once.
-TOKEN_CACHE_SECONDS = 30
+# cache for a short while (settings.TOKEN_CACHE_SECONDS; only when the cache is shared, i.e.
+# Redis). Revoking a token, or any change to its user, drops it at once.
 
 
 def token_cache_key(digest: str) -> str:
@@ -348,15 +349,16 @@ def user_for_token(clear: str) -> User | None:
     if not clear.startswith(TOKEN_PREFIX):
         return None
     key = token_cache_key(_digest(clear))
-    token = cache.get(key)
+    seconds = settings.TOKEN_CACHE_SECONDS
+    token = cache.get(key) if seconds else None
     if token is None:
         token = one(
             ApiToken.objects.select_related("user", "user__jurisdiction")
             .defer("user__jurisdiction__geometry")  # every request: no polygon
             .filter(digest=_digest(clear))
         )
-        if token is not None:
-            cache.set(key, token, TOKEN_CACHE_SECONDS)
+        if token is not None and seconds:
+            cache.set(key, token, seconds)
     now = timezone.now()
     if (
         token is None
@@ -368,7 +370,8 @@ def user_for_token(clear: str) -> User | None:
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
-        cache.set(key, token, TOKEN_CACHE_SECONDS)
+        if seconds:
+            cache.set(key, token, seconds)
     return token.user
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 SCRATCH_DB = "civicgrid_bench_intake"
 LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/civicgrid"
 BROKER = "redis://127.0.0.1:6379/13"
+CACHE = "redis://127.0.0.1:6379/12"
 SECONDS = float(os.environ.get("CIVICGRID_BENCH_SECONDS", "60"))
 WARMUP = 5.0
 CONNECTIONS = int(os.environ.get("CIVICGRID_BENCH_CONNECTIONS", "16"))
@@ -65,6 +66,7 @@ def run(scale: float) -> dict:
             "CIVICGRID_DATA_DIR": tmp,
             "CIVICGRID_DATABASE_URL": url.rsplit("/", 1)[0] + f"/{SCRATCH_DB}",
             "CIVICGRID_BROKER_URL": BROKER,
+            "CIVICGRID_CACHE_URL": CACHE,
             "CIVICGRID_BENCH_ENDPOINTS": "1",
             "CIVICGRID_DEBUG": "0",
         }
@@ -133,6 +135,7 @@ def _flush_broker() -> None:
     import redis
 
     redis.Redis.from_url(BROKER).flushdb()
+    redis.Redis.from_url(CACHE).flushdb()
 
 
 def _points(env: dict, cli: list[str]) -> list[tuple[float, float, str]]:
