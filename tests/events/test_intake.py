@@ -170,9 +170,44 @@ def test_a_house_code_links_the_event_to_the_registry(report, tmp_path):
     house = House.objects.get()
     body = report(house_code=house.code, lon=None, lat=None, category="9802").json()
     assert body["house_code"] == house.code and body["grid_code"] == GRID
+    assert body["building_code"] == b.code
+    # an address that the registry knows in that grid links the building too
+    by_address = report(address="宝民一路1号", category="9802").json()
+    assert by_address["building_code"] == b.code
 
 
 def test_a_body_beyond_the_upload_limit_is_413(report):
     huge = base64.b64encode(PNG + b"0" * (40 * 1024 * 1024)).decode()
     r = report("grid", category="9801", photos=[huge])
     assert r.status_code == 413 and r.json()["detail"]
+
+
+def test_reporter_details_are_revealed_only_with_a_reason_and_logged(report, clients):
+    from civicgrid.audit.models import AuditRecord
+
+    number = report(reporter_name="张三丰", reporter_phone="13812345678", category="9802").json()[
+        "number"
+    ]
+    url = f"/api/v1/events/{number}/reveal"
+    no_reason = clients["dispatcher"].post(url, {"reason": ""}, content_type="application/json")
+    assert no_reason.status_code == 422 and no_reason.json()["errors"][0]["field"] == "reason"
+    assert (
+        clients["cg"]
+        .post(url, {"reason": "回访核实情况"}, content_type="application/json")
+        .status_code
+        == 403
+    )
+    assert (
+        clients["nanshan"]
+        .post(url, {"reason": "回访核实情况"}, content_type="application/json")
+        .status_code
+        == 404
+    )
+    ok = clients["dispatcher"].post(
+        url, {"reason": "回访核实情况"}, content_type="application/json"
+    )
+    assert ok.json() == {"name": "张三丰", "phone": "13812345678"}
+    log = AuditRecord.objects.get(
+        action="pii.reveal", object_id__isnull=False, summary__event=number
+    )
+    assert log.summary["reason"] == "回访核实情况" and "13812345678" not in str(log.summary)

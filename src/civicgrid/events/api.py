@@ -114,6 +114,7 @@ def event_body(event: Event, *, viewer=None, detail: bool = False) -> dict[str, 
         "grid_code": event.grid_code,
         "district_code": event.district_code,
         "house_code": event.house_code,
+        "building_code": event.building_code,
         "reporter_name": event.reporter_name,
         "reporter_phone": event.reporter_phone,
         "centre": selectors.department_ref(event.centre_id),
@@ -265,3 +266,17 @@ def action(request: HttpRequest, number: str, action: str, payload: ActionIn | N
     params = payload.dict(exclude_none=True) if payload is not None else {}
     services.act(request.auth, number, action, params)
     return event_body(selectors.event_for(request.auth, number), viewer=request.auth, detail=True)
+
+
+class RevealIn(Schema):
+    reason: str = Field(..., description="查看理由（写入个人信息访问日志）")
+
+
+@router.post(
+    "/events/{number}/reveal",
+    auth=staff_auth,
+    summary="查看诉求人完整姓名与电话（须说明理由，记入访问日志）",
+    response=dict,
+)
+def reveal(request: HttpRequest, number: str, payload: RevealIn):
+    return services.reveal_reporter(request.auth, number, payload.reason)

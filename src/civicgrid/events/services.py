@@ -196,11 +196,30 @@ def _place(data: Intake) -> tuple[float | None, float | None, str, str, str]:
         building_code = house.building.code
         if lon is None:
             lon, lat, data.crs = house.building.lon, house.building.lat, "wgs84"
-    located = geo.locate(lon, lat, data.crs)  # raises 422 "outside the jurisdiction"
     from civicgrid.geo.coords import to_wgs84
 
-    wlon, wlat = to_wgs84(lon, lat, data.crs)
-    return float(wlon), float(wlat), located.grid["code"], building_code, data.house_code
+    wlon, wlat = float(lon), float(lat)
+    if data.crs != "wgs84":
+        wlon, wlat = (float(v) for v in to_wgs84(lon, lat, data.crs))
+    located = geo.locate(wlon, wlat)  # raises 422 "outside the jurisdiction"
+    grid = located.grid["code"]
+    if not building_code and data.address:
+        building_code = _building_at(grid, data.address)
+    return wlon, wlat, grid, building_code, data.house_code
+
+
+def _building_at(grid_code: str, address: str) -> str:
+    """The registry's building with exactly this address in the event's grid, if any."""
+    from civicgrid.registry.models import Building
+
+    found = one(
+        Building.objects.filter(
+            district_code=_places(grid_code)[2],
+            grid_code=grid_code,
+            address=address.strip(),
+        ).values_list("code", flat=True)
+    )
+    return found or ""
 
 
 def _places(grid_code: str) -> tuple[dict[str, str], str, str]:
@@ -224,6 +243,37 @@ def _centre_for(places: dict[str, str], level: str) -> str:
         if lv in places:
             return f"{places[lv]}-ZZ"
     return f"{places['city']}-ZZ"
+
+
+def reveal_reporter(actor, number: str, reason: str) -> dict[str, str]:
+    """The reporter's clear name and phone, once, with the reason in the access log."""
+    from civicgrid.audit import services as audit
+    from civicgrid.events.selectors import event_for
+    from civicgrid.registry.services import MIN_REASON
+
+    event = event_for(actor, number)
+    if not actor.has_perm("registry.reveal_person"):
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied("无权查看诉求人完整信息")
+    reason = (reason or "").strip()
+    if len(reason) < MIN_REASON:
+        raise ServiceError(
+            "查看完整个人信息须说明理由",
+            [FieldError("reason", f"请填写理由（至少 {MIN_REASON} 个字）")],
+        )
+    cipher = pii.cipher()
+    clear = {
+        "name": cipher.decrypt(event.reporter_name_enc) if event.reporter_name_enc else "",
+        "phone": cipher.decrypt(event.reporter_phone_enc) if event.reporter_phone_enc else "",
+    }
+    audit.record(
+        "pii.reveal",
+        actor=actor,
+        obj=event,
+        extra={"event": event.number, "fields": ["name", "phone"], "reason": reason},
+    )
+    return clear
 
 
 def submit(actor, data: Intake) -> tuple[Event, bool]:
