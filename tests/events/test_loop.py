@@ -206,3 +206,17 @@ def test_duplicate_reports_merge_into_the_first_and_count_supporters(report, cli
     weak = report(category="9801", description="小区门口垃圾桶满了，垃圾堆在地上").json()
     assert weak["status"] != "merged"
     assert [s["number"] for s in weak["similar"]][:1] == [first["number"]]
+
+
+def test_desks_show_what_waits_for_each_user(report, clients):
+    triage = report(description="请帮忙看看这个情况").json()["number"]  # no category: triage
+    dispatched = report(category="9802").json()["number"]  # 宝安区城管 (CG) leads
+
+    def numbers(who):
+        body = clients[who].get("/api/v1/events?mine=true").json()
+        return {e["number"] for e in body["items"]}
+
+    assert triage in numbers("dispatcher") and dispatched not in numbers("dispatcher")
+    assert numbers("cg") == {dispatched} and numbers("hj") == set()
+    act(clients["cg"], dispatched, "return", reason="overlap")
+    assert dispatched in numbers("dispatcher") and numbers("cg") == set()

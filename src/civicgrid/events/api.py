@@ -219,7 +219,10 @@ def events(
     category: str | None = None,
     problem: bool | None = None,
     supervision: str | None = None,
+    mine: bool = False,
 ):
+    """``mine=true``: a department's open tasks, or the events waiting at a centre's desk
+    (to triage, to dispatch, returned)."""
     qs = selectors.events_for(request.auth).select_related(
         "category", "centre", "department", "master"
     )
@@ -231,6 +234,8 @@ def events(
         qs = qs.filter(problem=problem)
     if supervision:
         qs = qs.filter(supervision=supervision)
+    if mine:
+        qs = selectors.queue(request.auth, qs)
     page = qs.order_by("-created_at", "-pk")[offset : offset + limit]
     return {"items": [event_body(e) for e in page], "count": qs.count()}
 

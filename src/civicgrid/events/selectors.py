@@ -100,3 +100,15 @@ def category_ref(code: str | None) -> dict[str, str] | None:
 
     node = catalogue().nodes.get(code)
     return {"code": code, "name": node.name if node else code}
+
+
+def queue(user, qs: QuerySet) -> QuerySet:
+    """What waits on the user's desk: for a department, its pending or signed tasks; for a
+    centre, events it must triage, dispatch or re-dispatch; for anyone else, nothing."""
+    dept = user.department if user.department_id else None
+    if dept is None:
+        return qs.none()
+    if dept.kind == "centre":
+        return qs.filter(centre_id=dept.pk, status__in=["reported", "accepted", "returned"])
+    active = Task.objects.filter(department_id=dept.pk, status__in=["pending", "signed"])
+    return qs.filter(pk__in=active.values("event_id"))
