@@ -291,6 +291,8 @@ class Event(models.Model):
         verbose_name_plural = "事件"
         constraints = [
             models.UniqueConstraint(fields=["number"], name="event_number_unique"),
+            # also serves the retry lookup: Django binds values client-side, so the planner
+            # sees the literal source_ref and knows it is not ''
             models.UniqueConstraint(
                 fields=["channel", "source_ref"],
                 condition=~models.Q(source_ref=""),
@@ -301,8 +303,6 @@ class Event(models.Model):
             models.Index(fields=["district_code", "status"], name="event_district_status"),
             # the supervision sweep: running events by their supervision state
             models.Index(fields=["status", "supervision"], name="event_status_supervision"),
-            # the retry lookup (the unique constraint is partial, so it cannot serve it)
-            models.Index(fields=["channel", "source_ref"], name="event_channel_source_ref"),
         ]
 
     def __str__(self) -> str:

@@ -354,7 +354,7 @@ def _build(actor, data: Intake) -> Event:
         region_path=path,
         house_code=house_code,
         building_code=building_code,
-        reporter=None if _is_system(actor) or not actor.is_authenticated else actor,
+        reporter_id=None if _is_system(actor) or not actor.is_authenticated else actor.pk,
         reporter_name=pii.mask_name(data.reporter_name) if data.reporter_name else "",
         reporter_phone=pii.mask_phone(data.reporter_phone) if data.reporter_phone else "",
         reporter_name_enc=cipher.encrypt(data.reporter_name) if data.reporter_name else "",
