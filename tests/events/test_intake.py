@@ -211,3 +211,19 @@ def test_reporter_details_are_revealed_only_with_a_reason_and_logged(report, cli
         action="pii.reveal", object_id__isnull=False, summary__event=number
     )
     assert log.summary["reason"] == "回访核实情况" and "13812345678" not in str(log.summary)
+
+
+def test_a_failure_after_intake_loses_nothing_and_the_relay_finishes_it(report, monkeypatch):
+    from civicgrid.events import services
+
+    def broken(event):
+        raise RuntimeError("routing table unreachable")
+
+    with monkeypatch.context() as m:
+        m.setattr(services, "_triage", broken)
+        r = report(category="9802")
+    assert r.status_code == 201 and r.json()["status"] == "reported"  # saved, not yet routed
+    number = r.json()["number"]
+    assert Outbox.objects.filter(event__number=number, done_at=None).exists()
+    assert services.relay() == 1
+    assert Event.objects.get(number=number).status == "dispatched"

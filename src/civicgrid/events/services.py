@@ -295,8 +295,7 @@ def submit(actor, data: Intake) -> tuple[Event, bool]:
         if not _insert_new(event, actor):
             return existing(data.channel, data.source_ref), False
         if settings.CELERY_TASK_ALWAYS_EAGER:
-            process(event.pk)
-            event.refresh_from_db()
+            _process_now(event)
         else:
             transaction.on_commit(_nudge)
         return event, True
@@ -398,9 +397,19 @@ def _save_new(event: Event, actor, data: Intake) -> tuple[Event, bool]:
             raise
         return found, False
     if settings.CELERY_TASK_ALWAYS_EAGER and event.status == Status.REPORTED:
-        process(event.pk)  # the embedded mode: the post-intake work, right away
-        event.refresh_from_db()
+        _process_now(event)
     return event, True
+
+
+def _process_now(event: Event) -> None:
+    """The embedded mode: the post-intake work right away. The event is already saved, so a
+    failure here is logged and left in the outbox for the scheduler's relay, not lost."""
+    try:
+        with transaction.atomic():
+            process(event.pk)
+    except Exception:
+        logging.getLogger(__name__).exception("post-intake work for %s failed", event.number)
+    event.refresh_from_db()
 
 
 _FIELDS: dict[type, list] = {}
