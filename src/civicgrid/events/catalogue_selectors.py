@@ -3,20 +3,13 @@ change), and the catalogue as the API lists it."""
 
 from __future__ import annotations
 
-import threading
-import time
-
 from django.db.models import Count, Max, QuerySet
 
+from civicgrid.core.memo import StampedMemo
 from civicgrid.events import catalogue as cat
 from civicgrid.events import routing
 from civicgrid.events.models import Category, RoutingRule
 from civicgrid.events.workcal import parse_limit
-
-_lock = threading.Lock()
-_cached: tuple[tuple, cat.Catalogue] | None = None
-_checked = 0.0
-CHECK_SECONDS = 2.0
 
 
 def _limit(text: str):
@@ -51,28 +44,25 @@ def _stamp() -> tuple:
     return (a["n"], a["t"], b["n"], b["t"])
 
 
+def _build() -> cat.Catalogue:
+    nodes = {c.code: _node(c) for c in Category.objects.all()}
+    rules = [
+        routing.Rule(r.category_id, r.region_id, r.department.code)
+        for r in RoutingRule.objects.select_related("department")
+    ]
+    return cat.Catalogue(nodes, rules)
+
+
+_memo = StampedMemo(_stamp, _build)
+
+
 def catalogue() -> cat.Catalogue:
-    global _cached, _checked
-    now = time.monotonic()
-    if _cached is not None and now - _checked < CHECK_SECONDS:
-        return _cached[1]
-    with _lock:
-        stamp = _stamp()
-        if _cached is None or _cached[0] != stamp:
-            nodes = {c.code: _node(c) for c in Category.objects.all()}
-            rules = [
-                routing.Rule(r.category_id, r.region_id, r.department.code)
-                for r in RoutingRule.objects.select_related("department")
-            ]
-            _cached = (stamp, cat.Catalogue(nodes, rules))
-        _checked = time.monotonic()
-        return _cached[1]
+    """The catalogue and routing rules, rebuilt within seconds of any edit."""
+    return _memo.get()
 
 
 def reset() -> None:
-    global _cached
-    with _lock:
-        _cached = None
+    _memo.reset()
 
 
 def categories(*, parent: str | None = None, leaf: bool | None = None) -> QuerySet:

@@ -925,10 +925,7 @@ def _do_sign(actor, event, p):
 
 
 def _do_return(actor, event, p):
-    reason = p.get("reason") or ""
-    if reason not in workflow.RETURN_REASONS:
-        choices = "、".join(f"{k}（{v}）" for k, v in workflow.RETURN_REASONS.items())
-        raise ServiceError("输入有误", [FieldError("reason", f"退单原因须为 {choices} 之一")])
+    reason = _choice(p, "reason", workflow.RETURN_REASONS, "退单原因")
     task = _my_task(actor, event)
     now = _now()
     task.status, task.finished_at, task.return_reason = "returned", now, reason
@@ -1113,10 +1110,7 @@ def _do_close(actor, event, p):
 
 
 def _do_rate(actor, event, p):
-    rating = p.get("rating") or ""
-    if rating not in workflow.RATINGS:
-        choices = "、".join(f"{k}（{v}）" for k, v in workflow.RATINGS.items())
-        raise ServiceError("输入有误", [FieldError("rating", f"评价须为 {choices} 之一")])
+    rating = _choice(p, "rating", workflow.RATINGS, "评价")
     roles = _roles(actor)
     privileged = "operator" in roles or _is_system(actor) or actor.is_superuser
     if not privileged and event.reporter_id != actor.pk:
@@ -1254,6 +1248,14 @@ def _do_comment(actor, event, p):
     _entry(
         event, actor, "comment", event.status, event.status, note=note, public=bool(p.get("public"))
     )
+
+
+def _choice(p: dict, key: str, choices: dict[str, str], what: str) -> str:
+    value = p.get(key) or ""
+    if value not in choices:
+        listed = "、".join(f"{k}（{v}）" for k, v in choices.items())
+        raise ServiceError("输入有误", [FieldError(key, f"{what}须为 {listed} 之一")])
+    return value
 
 
 def _required(p: dict, key: str, message: str) -> str:
