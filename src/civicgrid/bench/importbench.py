@@ -20,7 +20,7 @@ from pathlib import Path
 from civicgrid.simulate.synthetic import KINDS_IN_ORDER
 
 SCRATCH_FLAG = "CIVICGRID_BENCH_SCRATCH"
-SCRATCH_DB = "civicgrid_bench"
+SCRATCH_DB = os.environ.get("CIVICGRID_BENCH_DB", "civicgrid_bench")  # scratch, dropped after
 
 
 def run(scale: float) -> dict:
