@@ -208,3 +208,19 @@ def test_duplicates_across_batches_for_every_bulk_kind(buildings_file, tmp_path)
     )
     assert (again.written, again.rejected) == (3, 0)
     assert Residence.objects.filter(house=house).count() == 3
+
+
+def test_pages_count_without_a_count_query_only_when_the_page_shows_the_total():
+    from civicgrid.registry.api import Pagination
+
+    pager = Pagination()
+    rows_ = list(range(5))
+
+    def page(limit, offset):
+        return pager.paginate_queryset(rows_, Pagination.Input(limit=limit, offset=offset), None)
+
+    assert page(10, 0) == {"items": rows_, "count": 5}
+    assert page(2, 0) == {"items": [0, 1], "count": 5}
+    assert page(2, 4) == {"items": [4], "count": 5}
+    assert page(2, 9) == {"items": [], "count": 5}
+    assert pager.paginate_queryset([], Pagination.Input(limit=2, offset=0), None)["count"] == 0
