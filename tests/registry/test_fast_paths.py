@@ -224,3 +224,41 @@ def test_pages_count_without_a_count_query_only_when_the_page_shows_the_total():
     assert page(2, 4) == {"items": [4], "count": 5}
     assert page(2, 9) == {"items": [], "count": 5}
     assert pager.paginate_queryset([], Pagination.Input(limit=2, offset=0), None)["count"] == 0
+
+
+@pytestmark_db
+def test_houses_looked_up_ahead_by_the_reading_thread_are_used(buildings_file, tmp_path):
+    import datetime as dt
+
+    from django.db import transaction
+
+    from civicgrid.registry.importers import PersonLoader
+    from civicgrid.registry.models import ImportRun
+    from civicgrid.registry.rows import clean_columns
+
+    estate, _ = _buildings(buildings_file)
+    import_file(
+        "houses",
+        write_csv(
+            tmp_path / "h.csv", HOUSE_HEADER, [["", estate.code, 1, "101", 50, "出租", "", ""]]
+        ),
+    )
+    house = House.objects.get(building=estate, room="101")
+    names = ["id_number", "name", "phone", "household_type", "tags", "house_code", "relation"]
+    records = [
+        [id_number(seq=1), "甲", "", "户籍", "", house.code, "租户"],
+        [id_number(seq=2), "乙", "", "户籍", "", house.code[:-1] + "9", "租户"],
+        [id_number(seq=3), "丙", "", "户籍", "", "", ""],
+    ]
+    cols = {n: [r[i] for r in records] for i, n in enumerate(names)}
+    cleaned = clean_columns("persons", [2, 3, 4], cols, dt.date(2026, 1, 1))
+    good = [(line, values) for line, values, errors, _ in cleaned if not errors]
+    loader = PersonLoader(ImportRun.objects.create(kind="persons", file_name="x").pk)
+    loader.ahead_reads = True
+    loader.prepare(good)
+    assert good[0][1]["_house"][0] == house.pk and good[1][1]["_house"] is None
+    with transaction.atomic():
+        refused = loader.write(good)
+    assert refused == [(3, "house_code", house.code[:-1] + "9", "房屋编码不存在")]
+    assert Person.objects.filter(name__in=["甲", "丙"]).count() == 2
+    assert Residence.objects.get(house=house).person.name == "甲"

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from civicgrid.accounts import pii
@@ -90,7 +90,7 @@ class ErrorReport:
             self._fh.close()
 
 
-def _ahead(items: Iterator, depth: int = 2) -> Iterator:
+def _ahead(items: Iterator, depth: int = 2, *, own_connection: bool = False) -> Iterator:
     """``items``, produced by a thread up to ``depth`` ahead of the consumer: the next batch is
     read and cleaned (Python) while the database takes the current one (psycopg releases the
     GIL while it waits). An exception in the producer reaches the consumer in its place in the
@@ -119,6 +119,8 @@ def _ahead(items: Iterator, depth: int = 2) -> Iterator:
             close = getattr(items, "close", None)
             if close:
                 close()
+            if own_connection:
+                connections.close_all()  # this thread's connections only
 
     worker = threading.Thread(target=produce, name="import-reader", daemon=True)
     # a batch allocates some hundred thousand dicts and tuples, none of them in a cycle: the
@@ -201,6 +203,9 @@ def import_file(
     actor_name = actor if isinstance(actor, str) else getattr(actor, "username", "system")
     run = ImportRun.objects.create(kind=kind, file_name=path.name[:255], actor=actor_name or "")
     loader = LOADERS[kind](run.pk)
+    # the reading thread may query tables this import does not write (its own connection sees
+    # only committed rows, so not when the caller holds a transaction open)
+    loader.ahead_reads = connection.vendor == "postgresql" and not connection.in_atomic_block
     result = ImportReport(
         kind, str(path), encoding=table.encoding, ignored_columns=tuple(table.ignored)
     )
@@ -215,7 +220,7 @@ def import_file(
             yield rows, good
 
     try:
-        for rows, good in _ahead(cleaned()):
+        for rows, good in _ahead(cleaned(), own_connection=loader.ahead_reads):
             for line, _, errs, warns in rows:
                 if errs:
                     for column, value, reason in errs:
@@ -276,6 +281,8 @@ def import_file(
 # --- loaders ------------------------------------------------------------------------------
 class _Loader:
     """Writes one batch of cleaned rows of a kind; returns the rows it had to refuse."""
+
+    ahead_reads = False  # may prepare() read the database (from the reading thread)?
 
     def __init__(self, run_id: int):
         self.run_id = run_id
@@ -799,6 +806,21 @@ class HouseLoader(_Loader):
 
 
 def _houses(rows) -> dict[str, tuple]:
+    """The houses the rows name: code → (id, grid, district), as prepare() found them when it
+    could look them up ahead, else looked up now."""
+    if rows and "_house" in rows[0][1]:
+        return {v["house_code"]: v["_house"] for _, v in rows if v["_house"]}
+    return _lookup_houses(rows)
+
+
+def _houses_ahead(loader: _Loader, rows) -> None:
+    if loader.ahead_reads and rows:
+        houses = _lookup_houses(rows)
+        for _, v in rows:
+            v["_house"] = houses.get(v["house_code"]) if v["house_code"] else None
+
+
+def _lookup_houses(rows) -> dict[str, tuple]:
     return bulk.lookup(
         House._meta.db_table,
         "code",
@@ -835,6 +857,7 @@ class PersonLoader(_Loader):
             v["id_hash"] = h
             v["id_enc"] = enc
             v["id_masked"] = pii.mask_id_number(v["id_number"])
+        _houses_ahead(self, rows)
 
     def write(self, rows):
         refused: list[Refusal] = []
@@ -956,6 +979,9 @@ class OrganisationLoader(_Loader):
         "district_code",
         *TRACKED,
     ]
+
+    def prepare(self, rows):
+        _houses_ahead(self, rows)
 
     def write(self, rows):
         refused: list[Refusal] = []
