@@ -714,30 +714,55 @@ class HouseLoader(_Loader):
             exhausted="该楼栋的房间编号（000001–999999）已用尽",
         )
 
+    def prepare(self, rows):
+        """What a bare owner entry needs (hash, encrypted and masked number, sex, birth date),
+        for each owner's ID number: worked out ahead, in the reading thread."""
+        numbers = list(dict.fromkeys(v["owner_id_number"] for _, v in rows if v["owner_id_number"]))
+        if not numbers:
+            return
+        cipher = pii.cipher()
+        info = {}
+        for number, h, encrypted in zip(
+            numbers,
+            cipher.lookup_hash_many(numbers),
+            cipher.encrypt_many(numbers),
+            strict=True,
+        ):
+            if number.isascii():  # the canonical form: read the parts straight off
+                sex = "M" if number[16] in "13579" else "F"
+                born = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+            else:
+                parsed = codes.parse_id_number(number)
+                sex, born = parsed.sex, parsed.birth_date
+            info[number] = (h, encrypted, pii.mask_id_number(number), sex, born)
+        for _, v in rows:
+            if v["owner_id_number"]:
+                v["owner_pii"] = info[v["owner_id_number"]]
+
     def _owners(self, rows) -> tuple[dict[str, int], dict[str, int]]:
         """Owners named by ID number or credit code; unknown ones are registered as bare
         entries (the persons or organisations file fills in the rest later)."""
-        cipher = pii.cipher()
         ids = {v["owner_id_number"]: v for _, v in rows if v["owner_id_number"]}
-        by_hash = dict(zip(cipher.lookup_hash_many(list(ids)), ids, strict=True))
+        if any("owner_pii" not in v for v in ids.values()):
+            self.prepare(rows)
+        by_hash = {v["owner_pii"][0]: number for number, v in ids.items()}
         found = bulk.lookup(Person._meta.db_table, "id_hash", by_hash, ["id"])
         missing = [h for h in by_hash if h not in found]
         if missing:
             now = _now()
             stubs = []
             for h in missing:
-                number = by_hash[h]
-                info = codes.parse_id_number(number)
-                v = ids[number]
+                v = ids[by_hash[h]]
+                _, encrypted, masked, sex, born = v["owner_pii"]
                 stubs.append(
                     (
                         h,
-                        cipher.encrypt(number),
-                        pii.mask_id_number(number),
+                        encrypted,
+                        masked,
                         "",
                         "",
-                        info.sex,
-                        info.birth_date,
+                        sex,
+                        born,
                         "",
                         "",
                         v["grid_code"],
