@@ -262,3 +262,9 @@ def test_houses_looked_up_ahead_by_the_reading_thread_are_used(buildings_file, t
     assert refused == [(3, "house_code", house.code[:-1] + "9", "房屋编码不存在")]
     assert Person.objects.filter(name__in=["甲", "丙"]).count() == 2
     assert Residence.objects.get(house=house).person.name == "甲"
+
+
+def test_array_literals_only_for_plain_words():
+    assert bulk.text_array(["4403", "ab-c.d_e"]) == "{4403,ab-c.d_e}"
+    for values in (["a", ""], ["a,b"], ["a b"], ["x", "NULL"], ["null"], ['a"'], ["{a}"], [1]):
+        assert bulk.text_array(values) == values

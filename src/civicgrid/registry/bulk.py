@@ -76,15 +76,21 @@ def copy_text(rows: Sequence[Sequence[object]]) -> str:
     return "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
 
 
-_PLAIN = re.compile(r"[0-9A-Za-z_.\-]+")
+_PLAIN_LIST = re.compile(r"[0-9A-Za-z_.\-]+(?:,[0-9A-Za-z_.\-]+)*")
+_NULL_WORD = re.compile(r"(?:^|,)null(?:,|$)", re.IGNORECASE)
 
 
 def text_array(values: list) -> str | list:
-    """A PostgreSQL array literal of ``values`` when they are all plain words (codes, hashes:
-    nothing to quote), else the list itself for the driver to adapt."""
+    """A PostgreSQL array literal of ``values`` when they are all plain non-empty words (codes,
+    hashes: nothing to quote, and none reads as NULL), else the list itself for the driver to
+    adapt."""
     if values and all(isinstance(v, str) for v in values):
         joined = ",".join(values)
-        if _PLAIN.fullmatch(joined.replace(",", "")) and joined.count(",") == len(values) - 1:
+        if (
+            joined.count(",") == len(values) - 1
+            and _PLAIN_LIST.fullmatch(joined)
+            and not _NULL_WORD.search(joined)
+        ):
             return "{" + joined + "}"
     return values
 

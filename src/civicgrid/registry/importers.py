@@ -1,10 +1,12 @@
 """``civicgrid import buildings|houses|persons|organisations|places FILE``.
 
-The file streams through in batches. Each row is cleaned (rows.py); each batch then has its
-references resolved with a few set queries, its missing codes issued, and is written with one
-upsert inside one transaction — so a crash leaves whole batches only, and running the same file
-again completes it exactly (rows are upserted by their natural key). Every refused row goes to
-the error report (row, column, value, reason) and the command exits 1 when any was refused.
+The file streams through in batches. A reading thread reads and cleans the next batch
+(rows.py, column-wise) and hashes and encrypts what it can while the current one is written;
+each batch then has its references resolved with a few set queries, its missing codes issued,
+and is written with one upsert inside one transaction — so a crash leaves whole batches only,
+and running the same file again completes it exactly (rows are upserted by their natural key).
+Every refused row goes to the error report (row, column, value, reason) and the command exits 1
+when any was refused.
 """
 
 from __future__ import annotations
@@ -212,7 +214,9 @@ def import_file(
     started = time.perf_counter()
 
     def cleaned() -> Iterator:
-        """Batches read, cleaned and prepared for writing (no database: runs in a thread)."""
+        """Batches read, cleaned and prepared for writing, in the reading thread: nothing here
+        writes to the database (prepare() may read tables this import does not write, over the
+        thread's own connection, when ``ahead_reads``)."""
         for lines, columns in table.iter_batches(batch_size):
             rows = clean_columns(kind, lines, columns, today)
             good = [(line, values) for line, values, errs, _ in rows if not errs]
