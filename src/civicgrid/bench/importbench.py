@@ -20,7 +20,7 @@ from pathlib import Path
 from civicgrid.simulate.synthetic import KINDS_IN_ORDER
 
 SCRATCH_FLAG = "CIVICGRID_BENCH_SCRATCH"
-SCRATCH_DB = "civicgrid_bench"
+SCRATCH_DB = os.environ.get("CIVICGRID_BENCH_DB", "civicgrid_bench")  # scratch, dropped after
 
 
 def run(scale: float) -> dict:
@@ -92,6 +92,7 @@ def measure(scale: float) -> dict:
         rows += report.rows
     import_s = time.perf_counter() - t0
 
+    import_peak_mb = _peak_rss_mb()  # generation and import so far (one process)
     limit_s = _bare_load(files, connection)
     lookups = _lookups(files)
     return {
@@ -107,8 +108,16 @@ def measure(scale: float) -> dict:
         "limit_seconds": round(limit_s, 1),
         "generate_seconds": round(generate_s, 1),
         "per_kind": per_kind,
+        "peak_rss_mb": import_peak_mb,
         **lookups,
     }
+
+
+def _peak_rss_mb() -> int:
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    return peak // 1024 if sys.platform != "darwin" else peak // (1024 * 1024)
 
 
 def _bare_load(files: dict[str, Path], connection) -> float:

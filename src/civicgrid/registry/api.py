@@ -4,6 +4,7 @@ clear values only through ``reveal`` with a reason, which is logged."""
 import datetime as dt
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -13,6 +14,22 @@ from civicgrid.registry import formats, selectors, services
 from civicgrid.registry.models import Residence
 
 router = Router(tags=["registry"], auth=staff_auth)
+
+
+class Pagination(LimitOffsetPagination):
+    """Limit/offset pages whose ``count`` costs no ``COUNT(*)`` when the page itself shows
+    the total (a short page that is not past the end) — as for an exact lookup by ID number,
+    which finds one row or none."""
+
+    def paginate_queryset(self, queryset, pagination, request, **params):
+        offset = pagination.offset
+        limit = min(pagination.limit, self.max_limit)
+        items = list(queryset[offset : offset + limit])
+        if len(items) < limit and (items or offset == 0):
+            count = offset + len(items)
+        else:
+            count = self._items_count(queryset)
+        return {self.items_attribute: items, "count": count}
 
 
 def _need(request, model: str) -> None:
@@ -198,7 +215,7 @@ def _house(house) -> dict:
 
 
 @router.get("/buildings", response=list[BuildingOut], summary="楼栋（本辖区）")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_buildings(request, grid: str | None = None, q: str | None = None):
     _need(request, "building")
     return selectors.buildings_for(request.auth, grid=grid, q=q)
@@ -229,7 +246,7 @@ def patch_building(request, code: str, payload: BuildingPatch):
 
 
 @router.get("/buildings/{code}/houses", response=list[HouseOut], summary="楼栋内房屋")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_houses(request, code: str):
     _need(request, "house")
     building = selectors.building_for(request.auth, code)
@@ -282,11 +299,11 @@ def end_residence(request, residence_id: int, payload: EndIn):
 
 
 @router.get("/persons", response=list[PersonOut], summary="人员查询（身份证号精确查找）")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_persons(request, id_number: str | None = None, tag: str | None = None):
     _need(request, "person")
     return selectors.persons_for(request.auth, id_number=id_number, tag=tag).prefetch_related(
-        "residences__house"
+        Prefetch("residences", queryset=Residence.objects.select_related("house"))
     )
 
 
@@ -313,7 +330,7 @@ def reveal(request, person_id: int, payload: RevealIn):
 
 
 @router.get("/organisations", response=list[OrganisationOut], summary="法人（本辖区）")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_organisations(request, credit_code: str | None = None, q: str | None = None):
     _need(request, "organisation")
     return selectors.organisations_for(request.auth, credit_code=credit_code, q=q)

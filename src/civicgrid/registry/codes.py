@@ -504,3 +504,68 @@ def credit_codes_from_parts(prefix8: np.ndarray, body9_numbers: np.ndarray) -> n
     rows[:17] = _CREDIT_ASCII[values]
     rows[17] = _CREDIT_ASCII[(31 - total % 31) % 31]
     return _as_strings(rows, shape)
+
+
+# --- vectorised checks (the importer's fast path) ----------------------------------------------
+
+
+def _ascii_matrix(values: list[str], width: int) -> tuple[list[int], np.ndarray]:
+    """Positions of the values that are ASCII and exactly ``width`` long, and their bytes as a
+    (len(positions), width) uint8 matrix."""
+    keep = [i for i, s in enumerate(values) if len(s) == width and s.isascii()]
+    raw = "".join([values[i] for i in keep]).encode("ascii")
+    return keep, np.frombuffer(raw, dtype=np.uint8).reshape(len(keep), width)
+
+
+def id_numbers_ok(values: list[str], *, today: date | None = None) -> list[bool]:
+    """For each value: True when it is a valid ID number already in canonical form (what
+    :func:`normalise_code` would leave unchanged), i.e. :func:`validate_id_number` accepts it
+    and :func:`parse_id_number` returns it as is. False means "not known to be valid": the
+    caller checks those one by one with the scalar functions, which give the reason."""
+    out = [False] * len(values)
+    keep, m = _ascii_matrix(values, 18)
+    if not keep:
+        return out
+    digits = m[:, :17].astype(np.int32) - ord("0")
+    last = m[:, 17]
+    ok = ((digits >= 0) & (digits <= 9)).all(axis=1)
+    ok &= ((last >= ord("0")) & (last <= ord("9"))) | (last == ord("X"))
+    digits = np.where(ok[:, None], digits, 0)
+    ok &= _PROVINCE_TABLE[digits[:, 0] * 10 + digits[:, 1]]
+    year = digits[:, 6] * 1000 + digits[:, 7] * 100 + digits[:, 8] * 10 + digits[:, 9]
+    month = digits[:, 10] * 10 + digits[:, 11]
+    day = digits[:, 12] * 10 + digits[:, 13]
+    ok &= (month >= 1) & (month <= 12) & (year >= max(ID_MIN_BIRTH.year, 1)) & (day >= 1)
+    safe_month = np.where(ok, month, 1)
+    safe_year = np.where(ok, year, 2000)
+    months = ((safe_year - 1970) * 12 + safe_month - 1).astype("datetime64[M]")
+    month_len = ((months + 1).astype("datetime64[D]") - months.astype("datetime64[D]")).astype(
+        np.int64
+    )
+    ok &= day <= month_len
+    limit = today or date.today()
+    ok &= year * 10_000 + month * 100 + day <= limit.year * 10_000 + limit.month * 100 + limit.day
+    total = (digits * np.asarray(ID_WEIGHTS, dtype=np.int32)).sum(axis=1)
+    ok &= _ID_CHECK_ASCII[total % 11] == last
+    for i, good in zip(keep, ok.tolist(), strict=True):
+        out[i] = good
+    return out
+
+
+def credit_codes_ok(values: list[str]) -> list[bool]:
+    """For each value: True when :func:`check_credit_code` would find neither an error nor a
+    warning and leave it unchanged. False means "check it one by one"."""
+    out = [False] * len(values)
+    keep, m = _ascii_matrix(values, 18)
+    if not keep:
+        return out
+    v = _CREDIT_LOOKUP[m]
+    ok = (v != 255).all(axis=1)
+    area = m[:, 2:8]
+    ok &= ((area >= ord("0")) & (area <= ord("9"))).all(axis=1)
+    body = np.where(ok[:, None], v[:, :17], 0).astype(np.int32)
+    total = (body * np.asarray(CREDIT_WEIGHTS, dtype=np.int32)).sum(axis=1)
+    ok &= _CREDIT_ASCII[(31 - total % 31) % 31] == m[:, 17]
+    for i, good in zip(keep, ok.tolist(), strict=True):
+        out[i] = good
+    return out

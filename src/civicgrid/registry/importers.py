@@ -1,23 +1,30 @@
 """``civicgrid import buildings|houses|persons|organisations|places FILE``.
 
-The file streams through in batches. Each row is cleaned (rows.py); each batch then has its
-references resolved with a few set queries, its missing codes issued, and is written with one
-upsert inside one transaction — so a crash leaves whole batches only, and running the same file
-again completes it exactly (rows are upserted by their natural key). Every refused row goes to
-the error report (row, column, value, reason) and the command exits 1 when any was refused.
+The file streams through in batches. A reading thread reads and cleans the next batch
+(rows.py, column-wise) and hashes and encrypts what it can while the current one is written;
+each batch then has its references resolved with a few set queries, its missing codes issued,
+and is written with one upsert inside one transaction — so a crash leaves whole batches only,
+and running the same file again completes it exactly (rows are upserted by their natural key).
+Every refused row goes to the error report (row, column, value, reason) and the command exits 1
+when any was refused.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import hashlib
+import os
+import queue
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from civicgrid.accounts import pii
@@ -34,9 +41,9 @@ from civicgrid.registry.models import (
     Residence,
 )
 from civicgrid.registry.reader import FileError, open_table
-from civicgrid.registry.rows import clean_batch
+from civicgrid.registry.rows import clean_columns
 
-BATCH_SIZE = 5000
+BATCH_SIZE = int(os.environ.get("CIVICGRID_IMPORT_BATCH", "5000"))
 # written with every upserted row: which import and line last wrote it, and when
 TRACKED = ("import_run", "import_row", "created_at", "updated_at")
 Refusal = tuple[int, str, str, str]  # (line, column, value, reason)
@@ -85,15 +92,61 @@ class ErrorReport:
             self._fh.close()
 
 
-def _batches(rows: Iterator, size: int) -> Iterator[list]:
-    batch = []
-    for item in rows:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+def _ahead(items: Iterator, depth: int = 2, *, own_connection: bool = False) -> Iterator:
+    """``items``, produced by a thread up to ``depth`` ahead of the consumer: the next batch is
+    read and cleaned (Python) while the database takes the current one (psycopg releases the
+    GIL while it waits). An exception in the producer reaches the consumer in its place in the
+    sequence, after every item before it."""
+    slots: queue.Queue = queue.Queue(depth)
+    stop = threading.Event()
+
+    def put(entry) -> bool:
+        while not stop.is_set():
+            try:
+                slots.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((True, item)):
+                    return
+            put((False, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            put((False, exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close:
+                close()
+            if own_connection:
+                connections.close_all()  # this thread's connections only
+
+    worker = threading.Thread(target=produce, name="import-reader", daemon=True)
+    # a batch allocates some hundred thousand dicts and tuples, none of them in a cycle: the
+    # default collector thresholds would run a collection every 700 of them
+    thresholds = gc.get_threshold()
+    gc.set_threshold(50_000, 20, 100)
+    # the consumer mostly waits on the database; when an answer arrives it should get the GIL
+    # back promptly rather than after the producer's default 5 ms slice
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(0.0005)
+    worker.start()
+    try:
+        while True:
+            more, item = slots.get()
+            if not more:
+                if item is not None:
+                    raise item
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+        sys.setswitchinterval(interval)
+        gc.set_threshold(*thresholds)
 
 
 # Tables whose statistics a bulk load changes, per kind (owners and residences ride along).
@@ -114,6 +167,17 @@ def _analyze(kind: str) -> None:
     with connection.cursor() as cur:
         for table in ANALYZE_TABLES[kind]:
             cur.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+
+
+# PostgreSQL: a batch's commit does not wait for its WAL to reach the disk. A crash of the
+# database server may then lose the last few batches' commits (never part of one); running the
+# same file again completes them, as after any interrupted import.
+ASYNC_COMMIT = os.environ.get("CIVICGRID_IMPORT_ASYNC_COMMIT", "1") == "1"
+
+
+def _async_commit() -> None:
+    with connection.cursor() as cur:
+        cur.execute("SET LOCAL synchronous_commit = off")
 
 
 def default_report_path(path: Path) -> Path:
@@ -141,24 +205,38 @@ def import_file(
     actor_name = actor if isinstance(actor, str) else getattr(actor, "username", "system")
     run = ImportRun.objects.create(kind=kind, file_name=path.name[:255], actor=actor_name or "")
     loader = LOADERS[kind](run.pk)
+    # the reading thread may query tables this import does not write (its own connection sees
+    # only committed rows, so not when the caller holds a transaction open)
+    loader.ahead_reads = connection.vendor == "postgresql" and not connection.in_atomic_block
     result = ImportReport(
         kind, str(path), encoding=table.encoding, ignored_columns=tuple(table.ignored)
     )
     started = time.perf_counter()
+
+    def cleaned() -> Iterator:
+        """Batches read, cleaned and prepared for writing, in the reading thread: nothing here
+        writes to the database (prepare() may read tables this import does not write, over the
+        thread's own connection, when ``ahead_reads``)."""
+        for lines, columns in table.iter_batches(batch_size):
+            rows = clean_columns(kind, lines, columns, today)
+            good = [(line, values) for line, values, errs, _ in rows if not errs]
+            loader.prepare(good)
+            yield rows, good
+
     try:
-        for batch in _batches(table.rows, batch_size):
-            good: list[tuple[int, dict]] = []
-            for line, cleaned in clean_batch(kind, batch, today):
-                if cleaned.errors:
-                    for column, value, reason in cleaned.errors:
+        for rows, good in _ahead(cleaned(), own_connection=loader.ahead_reads):
+            for line, _, errs, warns in rows:
+                if errs:
+                    for column, value, reason in errs:
                         errors.add(line, column, value, reason)
                     result.rejected += 1
                     continue
-                for column, value, reason in cleaned.warnings:
+                for column, value, reason in warns:
                     errors.add(line, column, value, "警告：" + reason)
                     result.warnings += 1
-                good.append((line, cleaned.values))
             with transaction.atomic():
+                if ASYNC_COMMIT and connection.vendor == "postgresql":
+                    _async_commit()
                 refused = loader.write(good)
             refused_lines = set()
             for line, column, value, reason in refused:
@@ -166,7 +244,7 @@ def import_file(
                 refused_lines.add(line)
             result.rejected += len(refused_lines)
             result.written += len(good) - len(refused_lines)
-            result.rows += len(batch)
+            result.rows += len(rows)
             if progress:
                 progress(f"导入 {kind}", result.rows, 0)
     except FileError as exc:
@@ -208,24 +286,24 @@ def import_file(
 class _Loader:
     """Writes one batch of cleaned rows of a kind; returns the rows it had to refuse."""
 
+    ahead_reads = False  # may prepare() read the database (from the reading thread)?
+
     def __init__(self, run_id: int):
         self.run_id = run_id
+
+    def prepare(self, rows: list[tuple[int, dict]]) -> None:
+        """Work on a batch that needs no database (hashing, encrypting), done ahead of
+        :meth:`write` in the reading thread; it may add entries to the rows' values."""
 
     def write(self, rows: list[tuple[int, dict]]) -> list[Refusal]:
         raise NotImplementedError
 
     # shared steps
-    def _dedupe(
-        self,
-        rows,
-        key: Callable[[dict], object],
-        table: str,
-        key_column: str,
-        column: str,
-        refused: list[Refusal],
+    @staticmethod
+    def _first(
+        rows, key: Callable[[dict], object], column: str, refused: list[Refusal]
     ) -> list[tuple[int, dict]]:
-        """Drop rows whose key appeared on an earlier line of this file (in this batch or in
-        an earlier batch, which this run already wrote and marked)."""
+        """Drop rows whose key appeared on an earlier line of this batch."""
         first: dict[object, int] = {}
         keep = []
         for line, v in rows:
@@ -235,22 +313,57 @@ class _Loader:
             else:
                 first[k] = line
                 keep.append((line, v))
+        return keep
+
+    def _upsert(
+        self,
+        table: str,
+        columns: list[str],
+        values: list[tuple],
+        rows: list[tuple[int, dict]],
+        key: Callable[[dict], object],
+        key_column: str,
+        column: str,
+        update,
+        refused: list[Refusal],
+        *,
+        returning: tuple[str, ...] = (),
+    ) -> tuple[list[tuple[int, dict]], list[tuple]]:
+        """Upsert ``values`` (one tuple per row of ``rows``, keys unique in the batch) except
+        over rows an earlier batch of this run wrote: those lines repeat an earlier line of
+        the file and are refused. Returns the rows written and the ``returning`` columns."""
+        written, back = bulk.upsert(
+            table,
+            columns,
+            values,
+            [key_column],
+            update,
+            unless_run=self.run_id,
+            returning=returning,
+        )
+        if written == len(rows):
+            return rows, back
+        if returning:  # PostgreSQL: the rows left alone are the ones not returned
+            got = {r[0] for r in back}
+            suspects = [k for _, v in rows if (k := key(v)) not in got]
+        else:
+            suspects = [key(v) for _, v in rows]
         earlier = bulk.lookup(
             table,
             key_column,
-            [key(v) for _, v in keep],
+            suspects,
             ["import_row"],
-            extra_where="import_run = %s",
-            params=[self.run_id],
+            extra_where="import_run = %s AND import_row < %s",
+            params=[self.run_id, min(line for line, _ in rows)],
         )
         out = []
-        for line, v in keep:
+        for line, v in rows:
             hit = earlier.get(key(v))
             if hit:
                 refused.append((line, column, str(key(v)), f"与第 {hit[0]} 行重复"))
             else:
                 out.append((line, v))
-        return out
+        return out, back
 
 
 def _reserve(
@@ -326,6 +439,17 @@ def _top_codes(table: str, prefixes: set[str]) -> dict[str, str | None]:
     out: dict[str, str | None] = {}
     ordered = sorted(prefixes)
     quoted = connection.ops.quote_name(table)
+    if connection.vendor == "postgresql":  # one statement, one plan: a probe per prefix
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT p, (SELECT MAX(code) FROM {quoted} WHERE code >= p AND code < q) "
+                "FROM unnest(%s::text[], %s::text[]) AS t(p, q)",
+                [
+                    bulk.text_array(ordered),
+                    bulk.text_array([str(int(p) + 1).zfill(len(p)) for p in ordered]),
+                ],
+            )
+            return dict(cur.fetchall())
     with connection.cursor() as cur:
         for start in range(0, len(ordered), 200):
             part = ordered[start : start + 200]
@@ -406,12 +530,10 @@ class BuildingLoader(_LocatedLoader):
         for _, v in ok:
             if not v["code"] and v["address"] in by_address:
                 v["code"] = by_address[v["address"]][0]
-        ok = self._dedupe(
-            ok, lambda v: v["code"] or "@" + v["address"], self.table, "code", "code", refused
-        )
+        ok = self._first(ok, lambda v: v["code"] or "@" + v["address"], "code", refused)
         ok = self._issue(ok, refused)
         now = _now()
-        bulk.upsert(
+        self._upsert(
             self.table,
             self.COLUMNS,
             [
@@ -436,8 +558,12 @@ class BuildingLoader(_LocatedLoader):
                 )
                 for line, v in ok
             ],
-            ["code"],
+            ok,
+            lambda v: v["code"],
+            "code",
+            "code",
             [c for c in self.COLUMNS if c not in ("code", "created_at")],
+            refused,
         )
         return refused
 
@@ -485,7 +611,7 @@ class HouseLoader(_Loader):
             else:
                 v["building_id"], v["grid_code"], v["district_code"] = b
                 ok.append((line, v))
-        existing = self._rooms({v["building_id"] for _, v in ok})
+        existing, by_code = self._rooms({v["building_id"] for _, v in ok})
         for line, v in list(ok):
             have = existing.get((v["building_id"], v["room"]))
             if have and v["code"] and have != v["code"]:
@@ -495,7 +621,7 @@ class HouseLoader(_Loader):
                 ok.remove((line, v))
             elif have:
                 v["code"] = have
-        ok = self._dedupe_rooms(ok, refused)
+        ok = self._dedupe_rooms(ok, by_code, refused)
         ok = self._issue(ok, refused)
         owners = self._owners(ok)
         now = _now()
@@ -526,22 +652,35 @@ class HouseLoader(_Loader):
         )
         return refused
 
-    def _rooms(self, building_ids) -> dict[tuple[int, str], str]:
-        out = {}
+    def _rooms(self, building_ids) -> tuple[dict[tuple[int, str], str], dict[str, tuple]]:
+        """The rooms the batch's buildings already have: (building, room) → code, and
+        code → (import run, line) of the import that last wrote it."""
+        rooms = {}
+        by_code = {}
         ids = list(building_ids)
+        step = 900 if connection.vendor != "postgresql" else max(len(ids), 1)
         with connection.cursor() as cur:
-            for start in range(0, len(ids), 900):
-                part = ids[start : start + 900]
-                cur.execute(
-                    f"SELECT building_id, room, code FROM {self.table} "
-                    f"WHERE building_id IN ({', '.join(['%s'] * len(part))})",
-                    part,
+            for start in range(0, len(ids), step):
+                part = ids[start : start + step]
+                where = (
+                    "building_id = ANY(%s)"
+                    if connection.vendor == "postgresql"
+                    else f"building_id IN ({', '.join(['%s'] * len(part))})"
                 )
-                for b, room, code in cur.fetchall():
-                    out[(b, room)] = code
-        return out
+                cur.execute(
+                    f"SELECT building_id, room, code, import_run, import_row FROM {self.table} "
+                    f"WHERE {where}",
+                    [part] if connection.vendor == "postgresql" else part,
+                )
+                for b, room, code, run, row in cur.fetchall():
+                    rooms[(b, room)] = code
+                    by_code[code] = (run, row)
+        return rooms, by_code
 
-    def _dedupe_rooms(self, rows, refused):
+    def _dedupe_rooms(self, rows, by_code, refused):
+        """Drop rows repeating a room or a code of an earlier line of this file. A house
+        this run wrote is always among its building's rooms (its code begins with the
+        building's), so ``by_code`` tells the earlier batches' lines without a query."""
         seen: dict[tuple, int] = {}
         keep = []
         for line, v in rows:
@@ -551,12 +690,22 @@ class HouseLoader(_Loader):
             else:
                 seen[k] = line
                 keep.append((line, v))
-        with_code = [(line, v) for line, v in keep if v["code"]]
-        without = [(line, v) for line, v in keep if not v["code"]]
-        return (
-            self._dedupe(with_code, lambda v: v["code"], self.table, "code", "code", refused)
-            + without
-        )
+        out = []
+        first: dict[str, int] = {}
+        for line, v in keep:
+            code = v["code"]
+            if not code:
+                continue
+            earlier = by_code.get(code)
+            if code in first:
+                refused.append((line, "code", code, f"与第 {first[code]} 行重复"))
+                continue
+            first[code] = line
+            if earlier and earlier[0] == self.run_id:
+                refused.append((line, "code", code, f"与第 {earlier[1]} 行重复"))
+            else:
+                out.append((line, v))
+        return out + [(line, v) for line, v in keep if not v["code"]]
 
     def _issue(self, rows, refused):
         return _issue_codes(
@@ -569,30 +718,55 @@ class HouseLoader(_Loader):
             exhausted="该楼栋的房间编号（000001–999999）已用尽",
         )
 
+    def prepare(self, rows):
+        """What a bare owner entry needs (hash, encrypted and masked number, sex, birth date),
+        for each owner's ID number: worked out ahead, in the reading thread."""
+        numbers = list(dict.fromkeys(v["owner_id_number"] for _, v in rows if v["owner_id_number"]))
+        if not numbers:
+            return
+        cipher = pii.cipher()
+        info = {}
+        for number, h, encrypted in zip(
+            numbers,
+            cipher.lookup_hash_many(numbers),
+            cipher.encrypt_many(numbers),
+            strict=True,
+        ):
+            if number.isascii():  # the canonical form: read the parts straight off
+                sex = "M" if number[16] in "13579" else "F"
+                born = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+            else:
+                parsed = codes.parse_id_number(number)
+                sex, born = parsed.sex, parsed.birth_date
+            info[number] = (h, encrypted, pii.mask_id_number(number), sex, born)
+        for _, v in rows:
+            if v["owner_id_number"]:
+                v["owner_pii"] = info[v["owner_id_number"]]
+
     def _owners(self, rows) -> tuple[dict[str, int], dict[str, int]]:
         """Owners named by ID number or credit code; unknown ones are registered as bare
         entries (the persons or organisations file fills in the rest later)."""
-        cipher = pii.cipher()
         ids = {v["owner_id_number"]: v for _, v in rows if v["owner_id_number"]}
-        by_hash = dict(zip(cipher.lookup_hash_many(list(ids)), ids, strict=True))
+        if any("owner_pii" not in v for v in ids.values()):
+            self.prepare(rows)
+        by_hash = {v["owner_pii"][0]: number for number, v in ids.items()}
         found = bulk.lookup(Person._meta.db_table, "id_hash", by_hash, ["id"])
         missing = [h for h in by_hash if h not in found]
         if missing:
             now = _now()
             stubs = []
             for h in missing:
-                number = by_hash[h]
-                info = codes.parse_id_number(number)
-                v = ids[number]
+                v = ids[by_hash[h]]
+                _, encrypted, masked, sex, born = v["owner_pii"]
                 stubs.append(
                     (
                         h,
-                        cipher.encrypt(number),
-                        pii.mask_id_number(number),
+                        encrypted,
+                        masked,
                         "",
                         "",
-                        info.sex,
-                        info.birth_date,
+                        sex,
+                        born,
                         "",
                         "",
                         v["grid_code"],
@@ -601,8 +775,18 @@ class HouseLoader(_Loader):
                         now,
                     )
                 )
-            bulk.upsert(Person._meta.db_table, PersonLoader.STUB_COLUMNS, stubs, ["id_hash"], [])
-            found = bulk.lookup(Person._meta.db_table, "id_hash", by_hash, ["id"])
+            _, back = bulk.upsert(
+                Person._meta.db_table,
+                PersonLoader.STUB_COLUMNS,
+                stubs,
+                ["id_hash"],
+                [],
+                returning=("id_hash", "id"),
+            )
+            if len(back) == len(missing):  # PostgreSQL, and no one else added any meanwhile
+                found.update((h, (pk,)) for h, pk in back)
+            else:
+                found = bulk.lookup(Person._meta.db_table, "id_hash", by_hash, ["id"])
         persons = {by_hash[h]: row[0] for h, row in found.items()}
         credits = {v["owner_credit_code"]: v for _, v in rows if v["owner_credit_code"]}
         orgs = bulk.lookup(Organisation._meta.db_table, "credit_code", credits, ["id"])
@@ -610,7 +794,7 @@ class HouseLoader(_Loader):
         if missing:
             now = _now()
             check = {c: codes.check_credit_code(c) for c in missing}
-            bulk.upsert(
+            _, back = bulk.upsert(
                 Organisation._meta.db_table,
                 [
                     "credit_code",
@@ -641,12 +825,31 @@ class HouseLoader(_Loader):
                 ],
                 ["credit_code"],
                 [],
+                returning=("credit_code", "id"),
             )
-            orgs = bulk.lookup(Organisation._meta.db_table, "credit_code", credits, ["id"])
+            if len(back) == len(missing):
+                orgs.update((c, (pk,)) for c, pk in back)
+            else:
+                orgs = bulk.lookup(Organisation._meta.db_table, "credit_code", credits, ["id"])
         return persons, {c: row[0] for c, row in orgs.items()}
 
 
 def _houses(rows) -> dict[str, tuple]:
+    """The houses the rows name: code → (id, grid, district), as prepare() found them when it
+    could look them up ahead, else looked up now."""
+    if rows and "_house" in rows[0][1]:
+        return {v["house_code"]: v["_house"] for _, v in rows if v["_house"]}
+    return _lookup_houses(rows)
+
+
+def _houses_ahead(loader: _Loader, rows) -> None:
+    if loader.ahead_reads and rows:
+        houses = _lookup_houses(rows)
+        for _, v in rows:
+            v["_house"] = houses.get(v["house_code"]) if v["house_code"] else None
+
+
+def _lookup_houses(rows) -> dict[str, tuple]:
     return bulk.lookup(
         House._meta.db_table,
         "code",
@@ -674,6 +877,17 @@ class PersonLoader(_Loader):
     ]
     COLUMNS = [*STUB_COLUMNS[:-2], *TRACKED]
 
+    def prepare(self, rows):
+        cipher = pii.cipher()
+        numbers = [v["id_number"] for _, v in rows]
+        for (_, v), h, enc in zip(
+            rows, cipher.lookup_hash_many(numbers), cipher.encrypt_many(numbers), strict=True
+        ):
+            v["id_hash"] = h
+            v["id_enc"] = enc
+            v["id_masked"] = pii.mask_id_number(v["id_number"])
+        _houses_ahead(self, rows)
+
     def write(self, rows):
         refused: list[Refusal] = []
         houses = _houses(rows)
@@ -683,22 +897,19 @@ class PersonLoader(_Loader):
                 refused.append((line, "house_code", v["house_code"], "房屋编码不存在"))
             else:
                 ok.append((line, v))
-        cipher = pii.cipher()
-        hashes = cipher.lookup_hash_many([v["id_number"] for _, v in ok])
-        for (_, v), h in zip(ok, hashes, strict=True):
-            v["id_hash"] = h
-        ok = self._dedupe(ok, lambda v: v["id_hash"], self.table, "id_hash", "id_number", refused)
-        encrypted = cipher.encrypt_many([v["id_number"] for _, v in ok])
+        if ok and "id_hash" not in ok[0][1]:  # not prepared (a caller of write alone)
+            self.prepare(ok)
+        ok = self._first(ok, lambda v: v["id_hash"], "id_number", refused)
         now = _now()
         keep_place = ("grid_code", "district_code")
-        bulk.upsert(
+        ok, back = self._upsert(
             self.table,
             self.COLUMNS,
             [
                 (
                     v["id_hash"],
-                    enc,
-                    pii.mask_id_number(v["id_number"]),
+                    v["id_enc"],
+                    v["id_masked"],
                     v["name"],
                     v["phone"],
                     v["sex"],
@@ -712,9 +923,12 @@ class PersonLoader(_Loader):
                     now,
                     now,
                 )
-                for (line, v), enc in zip(ok, encrypted, strict=True)
+                for line, v in ok
             ],
-            ["id_hash"],
+            ok,
+            lambda v: v["id_hash"],
+            "id_hash",
+            "id_number",
             [
                 *(
                     c
@@ -728,15 +942,18 @@ class PersonLoader(_Loader):
                     for c in keep_place
                 ),
             ],
+            refused,
+            returning=("id_hash", "id") if connection.vendor == "postgresql" else (),
         )
-        self._residences(ok, houses, now)
+        self._residences(ok, houses, now, {h: (pk,) for h, pk in back})
         return refused
 
-    def _residences(self, rows, houses, now) -> None:
+    def _residences(self, rows, houses, now, ids) -> None:
         living = [(line, v) for line, v in rows if v["house_code"]]
         if not living:
             return
-        ids = bulk.lookup(self.table, "id_hash", [v["id_hash"] for _, v in living], ["id"])
+        if not all(v["id_hash"] in ids for _, v in living):
+            ids = bulk.lookup(self.table, "id_hash", [v["id_hash"] for _, v in living], ["id"])
         columns = [
             "person_id",
             "house_id",
@@ -792,6 +1009,9 @@ class OrganisationLoader(_Loader):
         *TRACKED,
     ]
 
+    def prepare(self, rows):
+        _houses_ahead(self, rows)
+
     def write(self, rows):
         refused: list[Refusal] = []
         houses = _houses(rows)
@@ -801,12 +1021,10 @@ class OrganisationLoader(_Loader):
                 refused.append((line, "house_code", v["house_code"], "房屋编码不存在"))
             else:
                 ok.append((line, v))
-        ok = self._dedupe(
-            ok, lambda v: v["credit_code"], self.table, "credit_code", "credit_code", refused
-        )
+        ok = self._first(ok, lambda v: v["credit_code"], "credit_code", refused)
         now = _now()
         none = (None, "", "")
-        bulk.upsert(
+        self._upsert(
             self.table,
             self.COLUMNS,
             [
@@ -827,8 +1045,12 @@ class OrganisationLoader(_Loader):
                 )
                 for line, v in ok
             ],
-            ["credit_code"],
+            ok,
+            lambda v: v["credit_code"],
+            "credit_code",
+            "credit_code",
             [c for c in self.COLUMNS if c not in ("credit_code", "created_at")],
+            refused,
         )
         return refused
 
@@ -859,9 +1081,9 @@ class PlaceLoader(_LocatedLoader):
             raw = f"{v['kind']}|{v['name']}|{v['lon']:.6f}|{v['lat']:.6f}"
             v["key"] = hashlib.sha1(raw.encode()).hexdigest()
             ok.append((line, v))
-        ok = self._dedupe(ok, lambda v: v["key"], self.table, "key", "name", refused)
+        ok = self._first(ok, lambda v: v["key"], "name", refused)
         now = _now()
-        bulk.upsert(
+        self._upsert(
             self.table,
             self.COLUMNS,
             [
@@ -882,8 +1104,12 @@ class PlaceLoader(_LocatedLoader):
                 )
                 for line, v in ok
             ],
-            ["key"],
+            ok,
+            lambda v: v["key"],
+            "key",
+            "name",
             [c for c in self.COLUMNS if c not in ("key", "created_at", "owner")],
+            refused,
         )
         return refused
 

@@ -145,8 +145,13 @@ class Organisation(RegistryRow):
 
 class House(RegistryRow):
     code = models.CharField("房屋编码", max_length=25)
+    # no index of its own: house_room_unique (building, room) begins with it and serves it
     building = models.ForeignKey(
-        Building, verbose_name="楼栋", on_delete=models.PROTECT, related_name="houses"
+        Building,
+        verbose_name="楼栋",
+        on_delete=models.PROTECT,
+        related_name="houses",
+        db_index=False,
     )
     floor = models.SmallIntegerField("楼层")
     room = models.CharField("房号", max_length=16)
