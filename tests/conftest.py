@@ -66,3 +66,15 @@ def api(db):
         return Client(headers={"Authorization": f"Bearer {clear}"})
 
     return client_for
+
+
+@pytest.fixture
+def grid_point():
+    """``grid_point(code)`` → (lon, lat) inside that grid (宝民社区第01网格 by default)."""
+    from civicgrid.geo.models import Region
+
+    def point(code: str = "44030601700101") -> tuple[float, float]:
+        g = Region.objects.get(code=code)
+        return g.lon, g.lat
+
+    return point

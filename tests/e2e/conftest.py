@@ -8,12 +8,13 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.instance import CLI, instance
 
 CHROMIUM = os.environ.get("CIVICGRID_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
@@ -28,34 +29,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _postgres(url: str, sql: str) -> None:
-    import psycopg
-
-    base = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(sql)
-
-
 @pytest.fixture(scope="session")
 def served(tmp_path_factory):
     """Base URL of a served instance holding Shenzhen's tree at default density."""
     data_dir = tmp_path_factory.mktemp("e2e-var")
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env["CIVICGRID_DATA_DIR"] = str(data_dir)
-    pg_url = os.environ.get("CIVICGRID_DATABASE_URL", "")
-    if pg_url.startswith("postgres"):
-        _postgres(pg_url, f"DROP DATABASE IF EXISTS {E2E_DB}")
-        _postgres(pg_url, f"CREATE DATABASE {E2E_DB}")
-        env["CIVICGRID_DATABASE_URL"] = pg_url.rsplit("/", 1)[0] + f"/{E2E_DB}"
-    cli = [sys.executable, "-m", "civicgrid.cli"]
     # a small synthetic city (≈300 buildings, 10,000 residents) for the registry pages
-    subprocess.run(
-        [*cli, "init", "--no-progress", "--scale", str(E2E_SCALE)],
-        env=env,
-        check=True,
-        timeout=600,
-        capture_output=True,
-    )
+    with instance(data_dir, E2E_DB, "--scale", str(E2E_SCALE)) as env:
+        yield from _serve(env, data_dir)
+
+
+def _serve(env: dict[str, str], data_dir: Path):
+    cli = CLI
     subprocess.run(
         [
             *cli,
@@ -94,8 +78,6 @@ def served(tmp_path_factory):
     server.terminate()
     server.wait(timeout=20)
     log.close()
-    if pg_url.startswith("postgres"):
-        _postgres(pg_url, f"DROP DATABASE IF EXISTS {E2E_DB} WITH (FORCE)")
 
 
 @pytest.fixture(scope="session")

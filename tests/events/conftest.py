@@ -11,7 +11,6 @@ import pytest
 
 from civicgrid.events import catalogue_selectors
 from civicgrid.events.catalogue_services import load_catalogue
-from civicgrid.geo.models import Region
 
 HERE = Path(__file__).parent
 GRID = "44030601700101"  # 宝民社区第01网格
@@ -33,15 +32,6 @@ def small_catalogue(db):
     catalogue_selectors.reset()
     yield
     catalogue_selectors.reset()
-
-
-@pytest.fixture
-def point():
-    def at(code: str = GRID) -> tuple[float, float]:
-        g = Region.objects.get(code=code)
-        return g.lon, g.lat
-
-    return at
 
 
 @pytest.fixture
@@ -67,12 +57,12 @@ def clients(people, api):
 
 
 @pytest.fixture
-def report(clients, point):
+def report(clients, grid_point):
     """``report(who, **fields)`` → the response of POST /api/v1/events."""
     counter = iter(range(1, 10_000))
 
     def post(who: str = "operator", **fields):
-        lon, lat = point()
+        lon, lat = grid_point()
         body = {
             "channel": "hotline",
             "source_ref": f"T-{next(counter)}",

@@ -25,9 +25,9 @@ def _file(tmp_path, rows, encoding="utf-8"):
 
 
 def test_backlog_imports_with_a_report_of_bad_rows_and_reruns_cleanly(
-    tmp_path, point, small_catalogue
+    tmp_path, grid_point, small_catalogue
 ):
-    lon, lat = point(GRID)
+    lon, lat = grid_point(GRID)
     rows = [
         [
             "city_mgmt",

@@ -78,8 +78,8 @@ def test_bad_input_is_refused_by_field_and_changes_nothing(report, fields, field
     assert Event.objects.count() == before
 
 
-def test_chinese_map_coordinates_are_converted_before_locating(report, point):
-    lon, lat = point()
+def test_chinese_map_coordinates_are_converted_before_locating(report, grid_point):
+    lon, lat = grid_point()
     for crs, convert in (("gcj02", wgs84_to_gcj02), ("bd09", wgs84_to_bd09)):
         clon, clat = convert(lon, lat)
         body = report(crs=crs, lon=clon, lat=clat, category="9802").json()

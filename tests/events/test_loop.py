@@ -187,8 +187,8 @@ def test_community_orders_departments_to_the_scene(report, clients):
     assert act(c["zj"], number, "arrive").status_code == 404  # ZJ was not ordered
 
 
-def test_duplicate_reports_merge_into_the_first_and_count_supporters(report, clients, point):
-    lon, lat = point()
+def test_duplicate_reports_merge_into_the_first_and_count_supporters(report, clients, grid_point):
+    lon, lat = grid_point()
     first = report(category="9801", description="小区门口垃圾堆积很多天没有清运").json()
     second = report(
         category="9801",

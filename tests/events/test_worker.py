@@ -9,13 +9,12 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import _postgres
+from tests.instance import CLI, instance
 
 BROKER = "redis://127.0.0.1:6379/14"
 WORKER_DB = "civicgrid_worker"
@@ -44,26 +43,14 @@ print(json.dumps({
 
 
 @pytest.fixture
-def instance(tmp_path):
+def running(tmp_path):
     import redis
 
     redis.Redis.from_url(BROKER).flushdb()
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env["CIVICGRID_DATA_DIR"] = str(tmp_path)
-    pg_url = os.environ.get("CIVICGRID_DATABASE_URL", "")
-    if pg_url.startswith("postgres"):
-        _postgres(pg_url, f"DROP DATABASE IF EXISTS {WORKER_DB} WITH (FORCE)")
-        _postgres(pg_url, f"CREATE DATABASE {WORKER_DB}")
-        env["CIVICGRID_DATABASE_URL"] = pg_url.rsplit("/", 1)[0] + f"/{WORKER_DB}"
-    cli = [sys.executable, "-m", "civicgrid.cli"]
-    subprocess.run(
-        [*cli, "init", "--no-progress"], env=env, check=True, timeout=600, capture_output=True
-    )
-    env["CIVICGRID_BROKER_URL"] = BROKER
-    env["CIVICGRID_BROKER_VISIBILITY"] = "3"
-    yield cli, env, tmp_path
-    if pg_url.startswith("postgres"):
-        _postgres(pg_url, f"DROP DATABASE IF EXISTS {WORKER_DB} WITH (FORCE)")
+    with instance(tmp_path, WORKER_DB) as env:
+        env["CIVICGRID_BROKER_URL"] = BROKER
+        env["CIVICGRID_BROKER_VISIBILITY"] = "3"
+        yield CLI, env, tmp_path
 
 
 def _shell(cli, env, code: str) -> str:
@@ -98,8 +85,8 @@ def _wait(predicate, seconds: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_a_killed_worker_loses_nothing_and_nothing_runs_twice(instance):
-    cli, env, tmp = instance
+def test_a_killed_worker_loses_nothing_and_nothing_runs_twice(running):
+    cli, env, tmp = running
     _shell(cli, env, SUBMIT)  # three events wait in the broker
     # a worker that will be killed in the middle of its first event
     first_log = tmp / "worker1.log"

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from civicgrid.geo.models import Region
 from civicgrid.registry.codes import id_check_char
 
 GRID = "44030601700101"  # 宝民社区第01网格, 新安街道, 宝安区
@@ -27,15 +26,6 @@ def write_csv(
         w.writerow(header)
         w.writerows(rows)
     return path
-
-
-@pytest.fixture
-def grid_point():
-    def point(code: str = GRID) -> tuple[float, float]:
-        g = Region.objects.get(code=code)
-        return g.lon, g.lat
-
-    return point
 
 
 BUILDING_HEADER = [
