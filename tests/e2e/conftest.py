@@ -18,7 +18,8 @@ from tests.instance import CLI, instance
 
 CHROMIUM = os.environ.get("CIVICGRID_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
-E2E_DB = "civicgrid_e2e"
+# named after the suite's database, so two checkouts can run browser tests side by side
+E2E_DB = os.environ.get("CIVICGRID_DATABASE_URL", "/civicgrid").rsplit("/", 1)[-1] + "_e2e"
 ADMIN_PASSWORD = "E2e-admin-password-2026"
 E2E_SCALE = 0.0005
 
