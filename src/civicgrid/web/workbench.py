@@ -175,7 +175,7 @@ def _event_context(request, event, error: ServiceError | None = None, revealed=N
         }
         for a in allowed
     ]
-    departments = accounts.departments_for(user).exclude(kind="centre").only("code", "name")
+    departments = accounts.departments_for(user).exclude(kind="centre")
     region = geo.get_region(event.grid_code) if event.grid_code else None
     return {
         "event": event,
