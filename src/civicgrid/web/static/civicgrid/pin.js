@@ -9,6 +9,7 @@
   var said = document.getElementById("pinned");
   var map = L.map(el, { attributionControl: false, zoomSnap: 0.25, preferCanvas: true });
   var marker = null;
+  el.leafletMap = map;  // lets a browser test turn a place into a point on the screen
 
   function place(latlng) {
     if (marker) { marker.setLatLng(latlng); } else {
