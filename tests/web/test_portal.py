@@ -159,3 +159,11 @@ def test_the_portal_needs_the_csrf_token(small_catalogue, grid_point):
     lon, lat = grid_point()
     r = client.post("/", {"description": "x", "lon": lon, "lat": lat, "ticket": "t"})
     assert r.status_code == 403 and not Event.objects.exists()
+
+
+def test_the_portal_in_english_when_chosen(small_catalogue):
+    client = Client()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    html = client.get("/").content.decode()
+    assert "Report a problem" in html and "Submit" in html
+    assert "Regions and grids" in html  # the project's own catalogue still applies

@@ -147,10 +147,14 @@ def test_a_consultation_answered_on_the_phone_closes_at_intake(browser_for):
     assert op.post("/workbench/intake/", body).status_code == 302
     e = Event.objects.get(channel="hotline")
     assert e.status == "closed" and e.answer == "可在社保局网站办理补缴。"
-    # a complaint cannot be "answered" away
+    # a complaint cannot be "answered" away; a forged ticket is refused
     body |= {"ticket": ticket + "x", "category": "9802", "description": "违建"}
+    assert "表单已过期" in op.post("/workbench/intake/", body).content.decode()
+    fresh = op.get("/workbench/intake/").content.decode()
+    body["ticket"] = re.search(r'name="ticket" value="([^"]+)"', fresh).group(1)
     r = op.post("/workbench/intake/", body)
     assert r.status_code == 422 and "只有咨询类事项" in r.content.decode()
+    assert Event.objects.count() == 1
 
 
 def test_intake_is_for_operators_and_centres(browser_for):

@@ -108,12 +108,17 @@ def intake(request):
     form = forms.IntakeForm(request.POST)
     if not form.is_valid():
         return render(request, "web/workbench/intake.html", _intake_context(form), status=422)
-    ref = forms.ticket_ref(form.cleaned_data["ticket"]) or form.cleaned_data["ticket"][:40]
+    ref = forms.ticket_ref(form.cleaned_data["ticket"])
+    if ref is None:
+        form.add_error(None, _("表单已过期，请重新填写提交。"))
+        form.data = form.data.copy()
+        form.data["ticket"] = forms.new_ticket()
+        return render(request, "web/workbench/intake.html", _intake_context(form), status=422)
     d = form.cleaned_data
     lon, lat = form.location()
     data = services.Intake(
         channel=d["channel"],
-        source_ref=f"desk-{ref}"[:64],
+        source_ref=f"desk-{ref}",
         title=d["title"],
         description=d["description"],
         category=forms.category_code(d["category"]),
