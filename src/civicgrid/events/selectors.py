@@ -191,21 +191,29 @@ def desks_for(user) -> list[str]:
     return shown
 
 
+CALLER_HISTORY_DAYS = 730
+
+
 def caller_history(user, phone: str, limit: int = 20) -> list[Event]:
-    """Earlier events of the same caller in the user's scope, newest first. Phones are stored
-    masked and encrypted, so candidates share the masked form and are compared in the clear
-    in memory (nothing is shown unmasked)."""
+    """Earlier events (two years back) of the same caller in the user's scope, newest first.
+    Phones are stored masked and encrypted, so candidates share the masked form and are
+    compared in the clear in memory (nothing is shown unmasked)."""
     from civicgrid.accounts import pii
 
     digits = "".join(ch for ch in phone if ch.isdigit())
     if len(digits) < 7:
         return []
+    import datetime as dt
+
+    from django.utils import timezone
+
     masked = pii.mask_phone(phone)
     cipher = pii.cipher()
     found = []
+    since = timezone.now() - dt.timedelta(days=CALLER_HISTORY_DAYS)
     candidates = (
         events_for(user)
-        .filter(reporter_phone=masked)
+        .filter(created_at__gte=since, reporter_phone=masked)
         .exclude(reporter_phone_enc="")
         .select_related("department")
         .order_by("-created_at")[:500]
