@@ -186,3 +186,16 @@ def test_a_closed_event_rated_by_the_operator_on_the_phone(filed, browser_for, p
     r = act(browser_for("operator"), number, "rate", rating="satisfied")
     assert r.status_code == 302 and Event.objects.get(number=number).rating == "satisfied"
     assert services.allowed_actions(people["operator"], Event.objects.get(number=number))
+
+
+def test_the_dispatch_queue_holds_accepted_and_returned_events(filed, browser_for, people):
+    accepted = filed(None, channel="web", description="请问这个情况归谁管")
+    services.act(people["dispatcher"], accepted.number, "accept", {"category": "9802"})
+    returned = filed(category="9802", description="铁皮房加建", source_ref="W-ret")
+    services.act(people["cg"], returned.number, "return", {"reason": "ownership"})
+    disp = browser_for("dispatcher")
+    assert set(_queue(disp, "dispatch")) == {accepted.number, returned.number}
+    assert _queue(disp, "triage") == []
+    # a grid worker of the community verifies; a department handler has no such queue
+    assert "待核查" in browser_for("grid").get("/workbench/").content.decode()
+    assert "待核查" not in browser_for("cg").get("/workbench/").content.decode()

@@ -9,6 +9,7 @@ are counted per client address in the cache, like login failures (accounts/throt
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.cache import cache
 from django.utils.crypto import constant_time_compare, salted_hmac
 
@@ -17,8 +18,9 @@ from civicgrid.accounts.throttle import client_address
 # who a public action is recorded as in the timeline (staff see it; the public never does)
 PORTAL_ACTOR = "citizen@web"
 RATER_ACTOR = "citizen@track"
-# per client address and hour: new appeals filed, wrong tracking codes tried
-SUBMIT_LIMIT = 10
+# per client address and hour: new appeals filed, wrong tracking codes tried. Behind a reverse
+# proxy that hides the client's address, raise PORTAL_SUBMIT_LIMIT in the settings.
+SUBMIT_LIMIT = getattr(settings, "PORTAL_SUBMIT_LIMIT", 20)
 CODE_FAILURE_LIMIT = 10
 WINDOW = 3600
 
