@@ -42,7 +42,7 @@ def test_the_public_timeline_hides_internal_notes_and_personal_data(filed, peopl
     services.act(people["cg"], event.number, "sign", {})
     html = Client().get(f"/track/{event.number}").content.decode()
     assert "处置中" in html and "宝安区城市管理和综合执法局" in html  # status and department
-    assert "签收" in html and "派遣" in html  # public steps
+    assert "签收" in html and "派遣" in html and "<strong>登记</strong>" in html  # named steps
     assert "内部：产权人" not in html  # the internal note stays inside
     text = re.sub(r"<[^>]+>", " ", html.split("<main>")[1].split("</main>")[0])
     for secret in ("李四光", "李**", "13900001111", "139****1111", guards.PORTAL_ACTOR):

@@ -156,6 +156,17 @@ class RateForm(forms.Form):
     )
 
 
+# Timeline rows that are not workflow actions (intake, supervision, merging).
+ENTRY_LABELS = {
+    "report": "登记",
+    "answer": "当场答复办结",
+    "close_on_spot": "即巡即办",
+    "yellow_card": "黄牌督办",
+    "red_card": "红牌督办",
+    "supporter": "附议",
+}
+
+
 # What each workflow action asks for on the event page (beyond the action itself).
 ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "accept": ("category", "note"),

@@ -162,7 +162,9 @@ def _track_context(request, event, rate_form=None) -> dict:
     steps = [
         {
             "at": t.at,
-            "label": workflow.ACTIONS[t.action].label if t.action in workflow.ACTIONS else "",
+            "label": workflow.ACTIONS[t.action].label
+            if t.action in workflow.ACTIONS
+            else forms.ENTRY_LABELS.get(t.action, ""),
             "action": t.action,
             "to": workflow.STATUS_LABELS.get(t.to_status, t.to_status),
             "department": t.department.name if t.department_id else "",

@@ -190,7 +190,7 @@ def _event_context(request, event, error: ServiceError | None = None, revealed=N
                 "entry": t,
                 "label": workflow.ACTIONS[t.action].label
                 if t.action in workflow.ACTIONS
-                else _SYSTEM_LABELS.get(t.action, t.action),
+                else forms.ENTRY_LABELS.get(t.action, t.action),
                 "to": workflow.STATUS_LABELS.get(t.to_status, t.to_status),
             }
             for t in selectors.timeline(event, staff=True)
@@ -213,16 +213,6 @@ def _event_context(request, event, error: ServiceError | None = None, revealed=N
         and bool(event.reporter_name or event.reporter_phone),
         "track_url": reverse("web:track", args=[event.number]),
     }
-
-
-_SYSTEM_LABELS = {
-    "report": "登记",
-    "answer": "当场答复办结",
-    "close_on_spot": "即巡即办",
-    "yellow_card": "黄牌督办",
-    "red_card": "红牌督办",
-    "supporter": "附议",
-}
 
 
 def _event(request, number: str):
