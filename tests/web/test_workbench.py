@@ -48,6 +48,8 @@ def test_queues_follow_the_centre_the_department_and_the_jurisdiction(filed, bro
     # htmx asks for the list alone
     part = disp.get("/workbench/?desk=triage", headers={"HX-Request": "true"}).content.decode()
     assert "<html" not in part and unsorted.number in part
+    restore = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    assert "<html" in disp.get("/workbench/?desk=triage", headers=restore).content.decode()
     assert ns.get(f"/workbench/events/{unsorted.number}/").status_code == 404
     assert act(ns, unsorted.number, "accept").status_code == 404
 

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -66,8 +67,14 @@ def home(request):
         "can_intake": bool(user.is_superuser or INTAKE_ROLES & set(user.roles)),
         "labels": workflow.STATUS_LABELS,
     }
-    template = "web/workbench/_queue.html" if request.headers.get("HX-Request") else None
-    return render(request, template or "web/workbench/home.html", context)
+    # htmx swaps in the list alone; a history restore (back button) needs the whole page
+    fragment = request.headers.get("HX-Request") and not request.headers.get(
+        "HX-History-Restore-Request"
+    )
+    template = "web/workbench/_queue.html" if fragment else "web/workbench/home.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @staff_required
