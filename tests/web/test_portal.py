@@ -111,6 +111,7 @@ def test_a_street_can_stand_in_for_the_pin(small_catalogue):
         ({"description": ""}, "必填"),
         ({"category": "98 测试市容"}, "不是末级事项"),
         ({"ticket": "forged"}, "表单已过期"),
+        ({"lon": "东经", "lat": "22.5"}, "地图位置无效"),
     ],
 )
 def test_bad_input_says_what_is_wrong_and_stores_nothing(
