@@ -39,8 +39,12 @@ def served(tmp_path_factory):
         yield from _serve(env, data_dir)
 
 
+_SERVED: dict[str, dict[str, str]] = {}
+
+
 def _serve(env: dict[str, str], data_dir: Path):
     cli = CLI
+    _SERVED["env"] = env
     subprocess.run(
         [
             *cli,
@@ -79,6 +83,40 @@ def _serve(env: dict[str, str], data_dir: Path):
     server.terminate()
     server.wait(timeout=20)
     log.close()
+
+
+STAFF_PASSWORD = "E2e-staff-password-2026"
+# the people of the browser walk, created in the served instance with `civicgrid user`
+STAFF = [
+    ("e2e_dispatcher", "dispatcher", "440306", "440306-ZZ"),
+    ("e2e_cg", "department", "440306", "440306-CG"),
+    ("e2e_operator", "operator", "440300", None),
+    ("e2e_grid", "grid_worker", "440306017001", None),
+]
+
+
+@pytest.fixture(scope="session")
+def staff(served) -> dict[str, str]:
+    """Staff users of 宝安区 in the served instance: username → password."""
+    for name, role, region, dept in STAFF:
+        args = [*CLI, "user", name, "--role", role, "--region", region]
+        args += ["--department", dept] if dept else []
+        subprocess.run(
+            [*args, "--password", STAFF_PASSWORD],
+            env=_SERVED["env"],
+            check=True,
+            timeout=120,
+            capture_output=True,
+        )
+    return {name: STAFF_PASSWORD for name, *_ in STAFF}
+
+
+def login(page, served: str, username: str, password: str = STAFF_PASSWORD) -> None:
+    page.goto(served + "/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    with page.expect_navigation():
+        page.locator("form.card button[type=submit]").click()
 
 
 @pytest.fixture(scope="session")

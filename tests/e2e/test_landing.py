@@ -20,7 +20,7 @@ def _tiles(page) -> dict[str, str]:
 
 
 def test_landing_page_shows_the_tree_in_chinese_with_a_map(served, page):
-    page.goto(served + "/")
+    page.goto(served + "/regions/")
     page.wait_for_selector("#map.ready", timeout=20000)
     assert page.locator("html").get_attribute("lang") == "zh-hans"
     assert page.locator("h1").inner_text().startswith("深圳市")
@@ -36,7 +36,7 @@ def test_landing_page_shows_the_tree_in_chinese_with_a_map(served, page):
 
 
 def test_drill_down_from_district_to_the_grids_of_a_community(served, page):
-    page.goto(served + "/")
+    page.goto(served + "/regions/")
     page.get_by_role("link", name="大鹏新区").click()
     page.wait_for_selector("#map.ready")
     assert page.locator("h1").inner_text().startswith("大鹏新区")

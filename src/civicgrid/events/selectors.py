@@ -112,3 +112,139 @@ def queue(user, qs: QuerySet) -> QuerySet:
         return qs.filter(centre_id=dept.pk, status__in=["reported", "accepted", "returned"])
     active = Task.objects.filter(department_id=dept.pk, status__in=["pending", "signed"])
     return qs.filter(pk__in=active.values("event_id"))
+
+
+# --- desks: the work queues of the staff pages (workbench, grid page) -----------------------
+
+DUE_SOON_HOURS = 24
+DESKS: dict[str, str] = {
+    "triage": "待受理",
+    "dispatch": "待派遣",
+    "tasks": "本单位待办",
+    "due_soon": "即将到期",
+    "overdue": "已超期",
+    "verify": "待核查",
+}
+
+
+def _centre_of(user):
+    dept = user.department if getattr(user, "department_id", None) else None
+    return dept if dept is not None and dept.kind == "centre" else None
+
+
+def _task_events(user, qs: QuerySet) -> QuerySet:
+    active = Task.objects.filter(department_id=user.department_id, status__in=["pending", "signed"])
+    return qs.filter(pk__in=active.values("event_id"))
+
+
+def desk(user, name: str, now=None) -> QuerySet:
+    """One queue of the workbench (``DESKS``), always inside ``events_for(user)``.
+
+    A centre dispatcher's triage, dispatch and verify queues are the events their centre is
+    responsible for; an operator or grid worker (no centre) sees those of their jurisdiction.
+    "Due soon" and "overdue" are running events by deadline — for a department handler, its
+    own tasks only."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from civicgrid.events.workflow import RUNNING
+
+    if name not in DESKS:
+        raise NotFound(f"没有“{name}”这个队列")
+    qs = events_for(user)
+    centre = _centre_of(user)
+    if name in ("triage", "dispatch", "verify"):
+        status = {"triage": ["reported"], "dispatch": ["accepted", "returned"]}.get(
+            name, ["resolved"]
+        )
+        qs = qs.filter(status__in=status)
+        return qs.filter(centre_id=centre.pk) if centre is not None else qs
+    if name == "tasks":
+        if not getattr(user, "department_id", None) or centre is not None:
+            return qs.none()
+        return _task_events(user, qs)
+    now = now or timezone.now()
+    qs = qs.filter(status__in=list(RUNNING), deadline__isnull=False)
+    if getattr(user, "department_id", None) and centre is None:
+        qs = _task_events(user, qs)
+    if name == "overdue":
+        return qs.filter(deadline__lt=now)
+    return qs.filter(deadline__gte=now, deadline__lt=now + dt.timedelta(hours=DUE_SOON_HOURS))
+
+
+def desks_for(user) -> list[str]:
+    """The queues worth showing this user: a department handler has tasks, a centre or an
+    operator triages and dispatches, a grid worker verifies."""
+    roles = set(user.roles) if user.is_authenticated else set()
+    if user.is_superuser:
+        return list(DESKS)
+    shown = []
+    if roles & {"dispatcher", "operator"}:
+        shown += ["triage", "dispatch"]
+    if "department" in roles:
+        shown.append("tasks")
+    if roles & {"dispatcher", "department", "leader", "operator"}:
+        shown += ["due_soon", "overdue"]
+    if roles & {"dispatcher", "grid_worker"}:
+        shown.append("verify")
+    return shown
+
+
+CALLER_HISTORY_DAYS = 730
+
+
+def caller_history(user, phone: str, limit: int = 20) -> list[Event]:
+    """Earlier events (two years back) of the same caller in the user's scope, newest first.
+    Phones are stored masked and encrypted, so candidates share the masked form and are
+    compared in the clear in memory (nothing is shown unmasked)."""
+    from civicgrid.accounts import pii
+
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if len(digits) < 7:
+        return []
+    import datetime as dt
+
+    from django.utils import timezone
+
+    masked = pii.mask_phone(phone)
+    cipher = pii.cipher()
+    found = []
+    since = timezone.now() - dt.timedelta(days=CALLER_HISTORY_DAYS)
+    candidates = (
+        events_for(user)
+        .filter(created_at__gte=since, reporter_phone=masked)
+        .exclude(reporter_phone_enc="")
+        .select_related("department")
+        .order_by("-created_at")[:500]
+    )
+    for event in candidates:
+        clear = cipher.decrypt(event.reporter_phone_enc)
+        if "".join(ch for ch in clear if ch.isdigit()) == digits:
+            found.append(event)
+            if len(found) >= limit:
+                break
+    return found
+
+
+def grid_tasks(user) -> QuerySet:
+    """A grid worker's desk: events in their grids waiting for on-site verification, and the
+    open events they reported themselves."""
+    qs = events_for(user)
+    return qs.filter(Q(status="resolved") | (Q(reporter_id=user.pk) & ~Q(status__in=FINAL_STATES)))
+
+
+FINAL_STATES = ["rejected", "merged", "closed"]
+
+
+def public_event(number: str) -> Event:
+    """An event for the public tracking page, by its number alone: the page shows only its
+    status, deadline, department and public timeline — no personal data, no staff notes."""
+    event = one(
+        Event.objects.select_related("category", "department", "master")
+        .defer("reporter_name_enc", "reporter_phone_enc", "description")
+        .filter(number=number)
+    )
+    if event is None:
+        raise NotFound(f"事件 {number} 不存在")
+    return event

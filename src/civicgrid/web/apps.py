@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 class WebConfig(AppConfig):
-    """Shared page pieces: base template, static assets, the landing and region pages."""
+    """The pages: base template, static assets, the citizen portal and tracking page, the staff
+    workbench, the grid worker's phone page and the region explorer."""
 
     name = "civicgrid.web"
     verbose_name = "页面"

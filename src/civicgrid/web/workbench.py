@@ -1,0 +1,287 @@
+"""The staff workbench (工作台): intake for hotline and walk-in operators, the work queues, and
+one event with its timeline and the actions allowed now. Every read goes through the events
+selectors (scoped to the user's jurisdiction), every change through the events services."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from civicgrid.accounts import selectors as accounts
+from civicgrid.core.errors import NotFound, ServiceError
+from civicgrid.events import selectors, services, workflow
+from civicgrid.geo import selectors as geo
+from civicgrid.web import forms, guards
+
+INTAKE_ROLES = {"operator", "dispatcher"}
+
+
+def staff_required(view):
+    """Logged in, and holding a staff role (a citizen account is not enough)."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        user = request.user
+        if not (user.is_superuser or set(user.roles) - {"citizen"}):
+            raise PermissionDenied(_("工作台仅供工作人员使用"))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _rows(qs):
+    return qs.select_related("department").order_by("deadline", "-created_at")
+
+
+@staff_required
+@require_GET
+def home(request):
+    user = request.user
+    names = selectors.desks_for(user)
+    current = request.GET.get("desk") or (names[0] if names else "")
+    if current and current not in selectors.DESKS:
+        current = names[0] if names else ""
+    desks = [
+        {"code": n, "label": selectors.DESKS[n], "count": selectors.desk(user, n).count()}
+        for n in names
+    ]
+    page = None
+    if current:
+        page = Paginator(_rows(selectors.desk(user, current)), 50).get_page(request.GET.get("page"))
+    context = {
+        "desks": desks,
+        "current": current,
+        "current_label": selectors.DESKS.get(current, ""),
+        "page": page,
+        "can_intake": bool(user.is_superuser or INTAKE_ROLES & set(user.roles)),
+        "labels": workflow.STATUS_LABELS,
+    }
+    # htmx swaps in the list alone; a history restore (back button) needs the whole page
+    fragment = request.headers.get("HX-Request") and not request.headers.get(
+        "HX-History-Restore-Request"
+    )
+    template = "web/workbench/_queue.html" if fragment else "web/workbench/home.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@staff_required
+def find(request):
+    number = (request.GET.get("number") or "").strip()
+    if not number:
+        return redirect("web:workbench")
+    return redirect("web:workbench_event", number=number)
+
+
+# --- intake ---------------------------------------------------------------------------------
+
+
+def _intake_context(form) -> dict:
+    return {
+        "form": form,
+        "leaves": forms.leaf_choices(),
+        "streets": _streets(),
+    }
+
+
+def _streets():
+    from civicgrid.web.views import _streets as streets
+
+    return streets()
+
+
+@staff_required
+def intake(request):
+    """Record a call or a visit as an event; a consultation answered on the phone closes at
+    once (services close it with the answer as the public reply)."""
+    user = request.user
+    if not (user.is_superuser or INTAKE_ROLES & set(user.roles)):
+        raise PermissionDenied(_("只有热线话务员和中心调度员可以登记来电来访"))
+    if request.method != "POST":
+        form = forms.IntakeForm(initial={"ticket": forms.new_ticket(), "channel": "hotline"})
+        return render(request, "web/workbench/intake.html", _intake_context(form))
+    form = forms.IntakeForm(request.POST)
+    if not form.is_valid():
+        return render(request, "web/workbench/intake.html", _intake_context(form), status=422)
+    ref = forms.ticket_ref(form.cleaned_data["ticket"])
+    if ref is None:
+        form.add_error(None, _("表单已过期，请重新填写提交。"))
+        form.data = form.data.copy()
+        form.data["ticket"] = forms.new_ticket()
+        return render(request, "web/workbench/intake.html", _intake_context(form), status=422)
+    d = form.cleaned_data
+    lon, lat = form.location()
+    data = services.Intake(
+        channel=d["channel"],
+        source_ref=f"desk-{ref}",
+        title=d["title"],
+        description=d["description"],
+        category=forms.category_code(d["category"]),
+        lon=lon,
+        lat=lat,
+        address=d["address"],
+        reporter_name=d["reporter_name"],
+        reporter_phone=d["reporter_phone"],
+        answer=d["answer"].strip(),
+    )
+    try:
+        event, _created = services.submit(user, data)
+    except ServiceError as exc:
+        from civicgrid.web.views import _field_errors
+
+        _field_errors(form, exc)
+        return render(
+            request, "web/workbench/intake.html", _intake_context(form), status=exc.status
+        )
+    messages.success(
+        request,
+        _("已登记 %(number)s（%(status)s）。请告知诉求人：编号 %(number)s，查询码 %(code)s。")
+        % {
+            "number": event.number,
+            "status": workflow.STATUS_LABELS[event.status],
+            "code": guards.tracking_code(event.number),
+        },
+    )
+    return redirect("web:workbench_event", number=event.number)
+
+
+@staff_required
+@require_GET
+def caller(request):
+    """htmx fragment: the caller's earlier events in the user's scope, phones masked."""
+    events = selectors.caller_history(request.user, request.GET.get("reporter_phone", ""))
+    return render(
+        request,
+        "web/workbench/_caller.html",
+        {
+            "events": events,
+            "labels": workflow.STATUS_LABELS,
+            "asked": request.GET.get("reporter_phone", ""),
+        },
+    )
+
+
+# --- one event --------------------------------------------------------------------------------
+
+
+def _event_context(request, event, error: ServiceError | None = None, revealed=None) -> dict:
+    user = request.user
+    allowed = services.allowed_actions(user, event)
+    actions = [
+        {
+            "code": a,
+            "label": workflow.ACTIONS[a].label,
+            "fields": forms.ACTION_FIELDS.get(a, ()),
+        }
+        for a in allowed
+    ]
+    departments = accounts.departments_for(user).exclude(kind="centre")
+    region = geo.get_region(event.grid_code) if event.grid_code else None
+    return {
+        "event": event,
+        "status_label": workflow.STATUS_LABELS[event.status],
+        "timeline": [
+            {
+                "entry": t,
+                "label": workflow.ACTIONS[t.action].label
+                if t.action in workflow.ACTIONS
+                else forms.ENTRY_LABELS.get(t.action, t.action),
+                "to": workflow.STATUS_LABELS.get(t.to_status, t.to_status),
+            }
+            for t in selectors.timeline(event, staff=True)
+        ],
+        "tasks": event.tasks.select_related("department"),
+        "commands": event.commands.select_related("centre").prefetch_related("targets__department"),
+        "actions": actions,
+        "error": error,
+        "error_allowed": [
+            f"{workflow.ACTIONS[a].label}（{a}）"
+            for a in (error.extra.get("allowed", []) if error else [])
+        ],
+        "leaves": forms.leaf_choices(),
+        "departments": departments,
+        "reasons": workflow.RETURN_REASONS,
+        "ratings": workflow.RATINGS,
+        "grid": region,
+        "revealed": revealed,
+        "can_reveal": user.has_perm("registry.reveal_person")
+        and bool(event.reporter_name or event.reporter_phone),
+        "track_url": reverse("web:track", args=[event.number]),
+    }
+
+
+def _event(request, number: str):
+    try:
+        return selectors.event_for(request.user, number)
+    except NotFound:
+        return None
+
+
+def _missing(request, number: str):
+    return render(request, "web/workbench/missing.html", {"number": number}, status=404)
+
+
+@staff_required
+@require_GET
+def event(request, number: str):
+    found = _event(request, number)
+    if found is None:
+        return _missing(request, number)
+    return render(request, "web/workbench/event.html", _event_context(request, found))
+
+
+@staff_required
+@require_POST
+def act(request, number: str):
+    """Run one action; when it is not allowed now (or its input is wrong) the page says why
+    and nothing changes."""
+    action = request.POST.get("action", "")
+    params = forms.action_params(action, request.POST)
+    try:
+        services.act(request.user, number, action, params)
+    except ServiceError as exc:
+        found = _event(request, number)
+        if found is None:
+            return _missing(request, number)
+        context = _event_context(request, found, error=exc)
+        return render(request, "web/workbench/event.html", context, status=exc.status)
+    label = workflow.ACTIONS[action].label
+    messages.success(request, _("已%(action)s") % {"action": label})
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("web:workbench_event", args=[number])
+    return redirect(back)
+
+
+@staff_required
+@require_POST
+def reveal(request, number: str):
+    """The reporter's clear name and phone, with a reason, written to the access log."""
+    try:
+        clear = services.reveal_reporter(request.user, number, request.POST.get("reason", ""))
+    except ServiceError as exc:
+        found = _event(request, number)
+        if found is None:
+            return _missing(request, number)
+        return render(
+            request,
+            "web/workbench/event.html",
+            _event_context(request, found, error=exc),
+            status=exc.status,
+        )
+    found = _event(request, number)
+    return render(
+        request, "web/workbench/event.html", _event_context(request, found, revealed=clear)
+    )
