@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.events.conftest import people, small_catalogue  # noqa: F401  (fixtures)
+from tests.events.conftest import small_catalogue  # noqa: F401
 
 
 @pytest.fixture
@@ -44,3 +44,23 @@ def attributes(small_catalogue):  # noqa: F811
         order=3,
         description="夜间请注意安全",
     )
+
+
+@pytest.fixture
+def post311(client, api_key, grid_point):
+    """``post311(fmt="json", **fields)`` → the response of a GeoReport POST from the test app,
+    a missing manhole cover (9803, no questions asked) in 宝民社区第01网格 unless told otherwise."""
+
+    def post(fmt: str = "json", **fields):
+        lon, lat = grid_point()
+        body = {
+            "api_key": api_key,
+            "service_code": "9803",
+            "lat": lat,
+            "long": lon,
+            "description": "人行道上的井盖缺失，晚上很危险",
+        } | fields
+        body = {k: v for k, v in body.items() if v is not None}
+        return client.post(f"/open311/v2/requests.{fmt}", body)
+
+    return post

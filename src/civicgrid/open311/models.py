@@ -86,7 +86,7 @@ class ServiceRequest(models.Model):
     token = models.CharField("token", max_length=40, unique=True)
     account_id = models.CharField("account_id", max_length=100, blank=True)
     device_id = models.CharField("device_id", max_length=100, blank=True)
-    attributes = models.JSONField("属性", default=dict, blank=True)
+    attributes = models.JSONField("属性", default=list, blank=True)
     media_url = models.URLField("media_url", max_length=500, blank=True)
     email = models.CharField("邮箱（脱敏）", max_length=120, blank=True)
     email_enc = models.TextField("邮箱（密文）", blank=True)

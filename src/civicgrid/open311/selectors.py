@@ -205,8 +205,12 @@ def request_body(event: Event, *, extensions: bool = False) -> dict[str, Any]:
     }
     if extensions:
         body["attributes"] = [
-            {"code": k, "value": ", ".join(v) if isinstance(v, list) else v}
-            for k, v in ((extra.attributes if extra else {}) or {}).items()
+            {
+                "code": a["code"],
+                "label": a.get("label", ""),
+                "value": ", ".join(a["value"]) if isinstance(a["value"], list) else a["value"],
+            }
+            for a in (extra.attributes if extra else []) or []
         ]
         body["extended_attributes"] = {"channel": event.channel}
         body["notes"] = [

@@ -139,9 +139,9 @@ def post_request(client: ApiKey, form) -> tuple[str, ServiceRequest]:
         )
     if "<" in description and ">" in description and gr.looks_like_html(description):
         raise gr.Problem(400, "description must be plain text, not HTML")
-    answers, problems = gr.check_attributes(
-        selectors.attributes(code), gr.attribute_values(list(form.lists()))
-    )
+    definition = selectors.attributes(code)
+    answers, problems = gr.check_attributes(definition, gr.attribute_values(list(form.lists())))
+    labels = {a.code: a.description for a in definition}
     name = full_name(form.get("first_name") or "", form.get("last_name") or "")
     phone = (form.get("phone") or "").strip()
     email = (form.get("email") or "").strip()
@@ -178,7 +178,10 @@ def post_request(client: ApiKey, form) -> tuple[str, ServiceRequest]:
                 token=token,
                 account_id=(form.get("account_id") or "")[:100],
                 device_id=(form.get("device_id") or "")[:100],
-                attributes=answers,
+                # a list, in the definition's order (a JSON object's order is not kept)
+                attributes=[
+                    {"code": k, "label": labels[k], "value": v} for k, v in answers.items()
+                ],
                 media_url=media_url,
                 email=gr.mask_email(email) if email else "",
                 email_enc=pii.cipher().encrypt(email) if email else "",
