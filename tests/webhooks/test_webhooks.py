@@ -251,3 +251,50 @@ def test_subscriptions_refuse_bad_urls_and_unknown_regions():
         webhooks.subscribe("test", "x", "ftp://example.org/")
     with pytest.raises(ServiceError):
         webhooks.subscribe("test", "x", "https://example.org/", region_code="999999")
+
+
+def test_the_admin_shows_a_new_secret_once_and_the_delivery_log(receiver, report, db):
+    from django.test import Client
+
+    from civicgrid.accounts.models import User
+    from civicgrid.webhooks.models import Subscription
+
+    admin = User.objects.create_superuser("root", "root@example.org", "Root-password-2026")
+    client = Client()
+    client.force_login(admin)
+    page = client.post(
+        "/admin/webhooks/subscription/add/",
+        {"name": "区数字城管", "url": receiver.url, "region": "", "active": "on"},
+        follow=True,
+    )
+    assert page.status_code == 200
+    sub = Subscription.objects.get(name="区数字城管")
+    shown = [str(m) for m in page.context["messages"]]
+    assert any("whsec_" in m for m in shown)
+    assert "whsec_" not in sub.secret_enc  # kept encrypted
+    report()
+    webhooks.deliver_due()
+    log = client.get("/admin/webhooks/delivery/")
+    assert log.status_code == 200 and "区数字城管" in log.content.decode()
+    assert len(receiver.received) == 2
+
+
+def test_a_failing_subscription_query_leaves_the_action_whole(receiver, report, monkeypatch):
+    """On PostgreSQL a failed query spoils the whole transaction unless it ran in a savepoint:
+    the action must still commit its step."""
+    from django.db import connection
+
+    webhooks.subscribe("test", "城管系统", receiver.url)
+
+    def bad_query():
+        with connection.cursor() as cur:
+            cur.execute("SELECT * FROM no_such_table_for_webhooks")
+
+    monkeypatch.setattr(webhooks._memo, "_build", bad_query)
+    webhooks.reset()
+    number = report()
+    events.act("test", number, "sign")
+    event = Event.objects.get(number=number)
+    assert event.status == "in_progress"
+    assert event.timeline.filter(action="sign").exists()
+    assert not Delivery.objects.exists()

@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import models
 
 from civicgrid.core.errors import ServiceError
 from civicgrid.webhooks import services
@@ -13,6 +14,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
     list_filter = ("active",)
     fields = ("name", "url", "region", "active")
     raw_id_fields = ("region",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def save_model(self, request, obj, form, change):
         if change:

@@ -70,10 +70,26 @@ def _build() -> list[_Sub]:
 
 
 _memo = StampedMemo(_stamp, _build)
+_fresh_until = 0.0
 
 
 def reset() -> None:
+    global _fresh_until
     _memo.reset()
+    _fresh_until = 0.0
+
+
+def _subscribers() -> list[_Sub]:
+    """Active subscriptions, from memory; the stamp query that refreshes them runs at most
+    every few seconds, in a savepoint, so even a failing query leaves the action's
+    transaction usable."""
+    global _fresh_until
+    if time.monotonic() < _fresh_until:
+        return _memo.get()
+    with transaction.atomic():
+        subs = _memo.get()
+    _fresh_until = time.monotonic() + _memo.every
+    return subs
 
 
 def _check_url(url: str) -> None:
@@ -154,7 +170,9 @@ def record(event, entry) -> int:
     try:
         path = event.region_path
         subs = [
-            s for s in _memo.get() if not s.path or path == s.path or path.startswith(s.path + ".")
+            s
+            for s in _subscribers()
+            if not s.path or path == s.path or path.startswith(s.path + ".")
         ]
         if not subs:
             return 0
@@ -266,6 +284,9 @@ class Report:
 
 
 def _claim(now: dt.datetime, limit: int) -> list[Delivery]:
+    due = Delivery.objects.filter(state="pending", next_attempt_at__lte=now)
+    if not due.exists():
+        return []  # the usual case: no write transaction (SQLite would lock the file for it)
     with transaction.atomic():
         qs = Delivery.objects.filter(
             state="pending", next_attempt_at__lte=now, subscription__active=True
