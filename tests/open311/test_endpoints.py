@@ -395,3 +395,33 @@ def test_events_from_other_channels_are_served_too(client, small_catalogue, grid
     assert f"<service_request_id>{event.number}</service_request_id>" in raw
     assert "<service_code>9803</service_code>" in raw
     assert "13900001111" not in raw and "139****1111" in raw
+
+
+def test_a_photo_sent_as_media_is_kept_with_the_event(post311):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.events.conftest import PNG
+
+    photo = SimpleUploadedFile("manhole.png", PNG, content_type="image/png")
+    r = post311(media=photo)
+    assert r.status_code == 200, r.content
+    event = Event.objects.get(number=r.json()[0]["service_request_id"])
+    assert [p["type"] for p in event.evidence] == ["png"]
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (b"GIF89a not a photo we take", "不是 JPEG、PNG 或 WebP 图片"),
+        (b"\x89PNG\r\n\x1a\n" + b"0" * (5 * 1024 * 1024), "larger than 5 MB"),
+    ],
+)
+def test_a_malformed_or_oversized_photo_is_refused_and_nothing_stored(post311, content, says):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    before = _count()
+    r = post311("xml", media=SimpleUploadedFile("x.png", content))
+    assert r.status_code == 400
+    text = errors_of(r)[0][1]
+    assert text.startswith("media") and says in text
+    assert _count() == before

@@ -117,12 +117,30 @@ def _problems_from(exc: ServiceError) -> gr.Refused:
     if not exc.errors:
         return gr.Refused([gr.Problem(400, exc.detail)])
     fields = {"lon": "long", "house_code": "address_id", "location": "location"}
-    return gr.Refused(
-        [gr.Problem(400, f"{fields.get(e.field, e.field)}: {e.message}") for e in exc.errors]
-    )
+
+    def name(field: str) -> str:
+        if field.startswith("photos"):
+            return field.replace("photos", "media", 1)
+        return fields.get(field, field)
+
+    return gr.Refused([gr.Problem(400, f"{name(e.field)}: {e.message}") for e in exc.errors])
 
 
-def post_request(client: ApiKey, form) -> tuple[str, ServiceRequest]:
+def _photos(files) -> list[bytes]:
+    """Photos sent as multipart ``media`` (GeoReport v2.1 draft, and clients such as
+    ``three``): size checked before reading; the intake checks what they are."""
+    if files is None:
+        return []
+    uploads = [*files.getlist("media"), *files.getlist("media[]")]
+    if len(uploads) > events.MAX_PHOTOS:
+        raise gr.Problem(400, f"media: at most {events.MAX_PHOTOS} photos")
+    for f in uploads:
+        if f.size > events.MAX_PHOTO_BYTES:
+            raise gr.Problem(400, f"media: {f.name} is larger than 5 MB; nothing was stored")
+    return [f.read() for f in uploads]
+
+
+def post_request(client: ApiKey, form, files=None) -> tuple[str, ServiceRequest]:
     """One GeoReport POST: checked, then filed through the hub's intake. Returns the event
     number (the ``service_request_id``) and what the request carried besides."""
     code = gr.optional(form.get("service_code"))
@@ -156,6 +174,7 @@ def post_request(client: ApiKey, form) -> tuple[str, ServiceRequest]:
         problems.append(gr.Problem(400, "media_url must be an http(s) URL of at most 500 chars"))
     if problems:
         raise gr.Refused(problems)
+    photos = _photos(files)
     token = secrets.token_hex(16)
     intake = events.Intake(
         channel="open311",
@@ -168,6 +187,7 @@ def post_request(client: ApiKey, form) -> tuple[str, ServiceRequest]:
         house_code=house_code,
         reporter_name=name,
         reporter_phone=phone,
+        photos=photos,
     )
     try:
         with transaction.atomic():

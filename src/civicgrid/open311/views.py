@@ -96,7 +96,7 @@ def requests(request: HttpRequest, fmt: str) -> HttpResponse:
     if request.method == "POST":
         key = request.POST.get("api_key") or request.GET.get("api_key")
         client = services.client_for(key)
-        number, created = services.post_request(client, request.POST)
+        number, created = services.post_request(client, request.POST, request.FILES)
         answer = {
             "service_request_id": number,
             "service_notice": selectors.service_notice(created.event.category_id),
