@@ -10,7 +10,9 @@ on its delivery.
 
 Signature: ``X-Civicgrid-Signature: sha256=<hex>``, the HMAC-SHA256 with the subscription's
 secret of ``"<X-Civicgrid-Timestamp>." + body``; receivers check it with :func:`verify` (or
-the same three lines) and refuse old timestamps to stop replays.
+the same three lines) and refuse old timestamps to stop replays. Delivery is at least once
+(a process that dies between the answer and its bookkeeping sends again after the lease), so
+receivers drop repeats by ``X-Civicgrid-Delivery``.
 """
 
 from __future__ import annotations
