@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "civicgrid.accounts",
     "civicgrid.registry",
     "civicgrid.events",
+    "civicgrid.open311",
+    "civicgrid.webhooks",
     "civicgrid.bench",
     "civicgrid.web",
 ]
@@ -190,4 +192,5 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BEAT_SCHEDULE = {
     "events-sweep": {"task": "events.sweep", "schedule": 60.0},
     "events-relay-outbox": {"task": "events.relay_outbox", "schedule": 5.0},
+    "webhooks-deliver": {"task": "webhooks.deliver", "schedule": 10.0},
 }

@@ -16,10 +16,12 @@ _lock = threading.Lock()
 
 def _jobs() -> list[tuple[str, float, Callable[[], object]]]:
     from civicgrid.events import services
+    from civicgrid.webhooks.services import deliver_due
 
     return [
         ("events.sweep", 60.0, services.sweep),
         ("events.relay_outbox", 30.0, services.relay),
+        ("webhooks.deliver", 5.0, deliver_due),
     ]
 
 

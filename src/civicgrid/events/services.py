@@ -551,7 +551,7 @@ def _entry(
     at: dt.datetime | None = None,
 ) -> TimelineEntry:
     name, actor_id = _actor_fields(actor)
-    return TimelineEntry.objects.create(
+    entry = TimelineEntry.objects.create(
         event=event,
         at=at or _now(),
         actor=name,
@@ -564,6 +564,10 @@ def _entry(
         public=public,
         data=data or {},
     )
+    from civicgrid.webhooks.services import record  # pending notices of a status change
+
+    record(event, entry)  # never raises: a webhook cannot fail the action
+    return entry
 
 
 # --- post-intake ----------------------------------------------------------------------------

@@ -1,0 +1,57 @@
+from django.contrib import admin, messages
+from django.db import models
+
+from civicgrid.core.errors import ServiceError
+from civicgrid.webhooks import services
+from civicgrid.webhooks.models import Delivery, Subscription
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    """A new subscription's signing secret is shown once, when it is created."""
+
+    list_display = ("name", "url", "region", "active", "created_at")
+    list_filter = ("active",)
+    fields = ("name", "url", "region", "active")
+    raw_id_fields = ("region",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save()
+            services.reset()
+            return
+        try:
+            sub, secret = services.subscribe(request.user, obj.name, obj.url, obj.region_id)
+        except ServiceError as exc:
+            messages.error(request, str(exc))
+            return
+        obj.pk = sub.pk
+        messages.warning(request, f"签名密钥（只显示这一次，请交给接收方）：{secret}")
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    """The delivery log: every notice, its attempts and their answers."""
+
+    list_display = (
+        "created_at",
+        "subscription",
+        "event_number",
+        "state",
+        "attempts",
+        "last_status",
+        "next_attempt_at",
+    )
+    list_filter = ("state", "subscription")
+    search_fields = ("event_number", "uid")
+    readonly_fields = [f.name for f in Delivery._meta.fields]
+    actions = ["retry"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="立即重试所选投递")
+    def retry(self, request, queryset):
+        n = services.retry_now(request.user, queryset)
+        messages.info(request, f"已安排重试 {n} 条")
