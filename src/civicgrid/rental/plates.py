@@ -188,11 +188,10 @@ def request_sheet(actor, *, building: str | None = None, community: str | None =
         if region is None or not contains(actor, region.path):
             raise NotFound(f"社区 {community} 不存在")
         kind, scope = "community", community
-    with transaction.atomic():
-        sheet = PlateSheet.objects.create(scope=scope, kind=kind, requested_by=actor.get_username())
-        transaction.on_commit(lambda: _enqueue(sheet.pk))
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        sheet.refresh_from_db()
+    sheet = PlateSheet.objects.create(scope=scope, kind=kind, requested_by=actor.get_username())
+    if settings.CELERY_TASK_ALWAYS_EAGER:  # embedded mode: in-process, now
+        return make_sheet(sheet.pk)
+    transaction.on_commit(lambda: _enqueue(sheet.pk))
     return sheet
 
 

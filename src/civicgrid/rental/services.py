@@ -817,14 +817,18 @@ def create_profiles(actor, *, region: str | None = None, synthetic: bool = False
         "complaints_12m": 0,
         "refused_inspections": 0,
         "clean_streak": 0,
+        "manager_name": "",
+        "manager_phone": "",
+        "manager_phone_enc": "",
     }
     columns = ", ".join([*fields, *fixed])
-    constants = ", ".join(str(v) for v in fixed.values())
+    constants = ", ".join(["%s"] * len(fixed))
     table = RentalProfile._meta.db_table
     with transaction.atomic():
         with connection.cursor() as cur:
             cur.execute(
-                f"INSERT INTO {table} ({columns}) SELECT s.*, {constants} FROM ({sql}) s", params
+                f"INSERT INTO {table} ({columns}) SELECT s.*, {constants} FROM ({sql}) s",
+                [*fixed.values(), *params],  # the outer placeholders come first
             )
             created = cur.rowcount
         if created:
@@ -955,7 +959,7 @@ def schedule(today: dt.date | None = None, *, horizon_days: int = 7) -> dict:
             cur.execute(
                 f"INSERT INTO {table} (profile_id, district_code, grid_code, due, created_at, "
                 f"open, overdue) SELECT s.*, %s, %s FROM ({sql}) s",
-                [*params, True, False],
+                [True, False, *params],  # the outer placeholders come first
             )
             created = cur.rowcount
         _assign()
