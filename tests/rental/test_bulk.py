@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.management import call_command
+import pytest
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from civicgrid.rental import grading, selectors, services
@@ -106,6 +107,10 @@ def test_regrade_command_reports_counts(people, make_house, capsys):
     assert set(RentalProfile.objects.values_list("grade", flat=True)) == {"green"}
     call_command("rental", "regrade", "--region", "440306")
     assert "已变更等级 2 户" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="区域 440399999 不存在"):
+        call_command("rental", "regrade", "--region", "440399999")
+    with pytest.raises(CommandError, match="格式无效"):
+        call_command("rental", "regrade", "--region", "bao'an")
 
 
 def test_schedule_creates_tasks_for_the_grid_worker_and_flags_overdue(people, make_house):
@@ -137,3 +142,15 @@ def test_an_inspection_closes_the_task_and_the_worker_sees_overdue_ones(
     inspect(p.house_code, observed=0)
     assert clients["grid"].get("/api/v1/rental/tasks").json()["count"] == 0
     assert InspectionTask.objects.get().inspection is not None
+
+
+def test_the_schedule_is_part_of_the_periodic_jobs():
+    from django.conf import settings
+
+    from civicgrid.celery import app
+    from civicgrid.core import scheduler
+
+    assert "rental.schedule" in [name for name, _, _ in scheduler._jobs()]
+    assert settings.CELERY_BEAT_SCHEDULE["rental-schedule"]["task"] == "rental.schedule"
+    app.loader.import_default_modules()
+    assert "rental.schedule" in app.tasks and "rental.make_sheet" in app.tasks

@@ -223,3 +223,40 @@ def test_landlord_view_says_why_and_what_to_fix(rental, inspect):
     assert "连续 2 次检查合格" in page
     # the door plate's signature does not open the landlord view
     assert Client().get(f"/rental/landlord/{code}?sig={_sig(code)}").status_code == 404
+
+
+def test_a_problem_reported_from_the_scan_page_is_an_event_linked_to_the_house(rental):
+    from civicgrid.events.models import Event
+
+    code = rental.house_code
+    r = Client().post(
+        f"/q/{code}",
+        {
+            "sig": _sig(code),
+            "action": "report",
+            "description": "楼道里堆满杂物，晚上没有照明",
+            "phone": "13612345678",
+        },
+    )
+    assert r.status_code == 200
+    event = Event.objects.get(house_code=code)
+    assert event.number in r.content.decode()
+    assert (event.channel, event.reporter_phone) == ("web", "136****5678")
+    assert "13612345678" not in r.content.decode()
+    forged = Client().post(f"/q/{code}", {"sig": "k2.x", "action": "report", "description": "x"})
+    assert forged.status_code == 404 and Event.objects.count() == 1
+
+
+def test_the_scan_page_registers_a_tenant_and_says_why_it_refuses(rental):
+    code = rental.house_code
+    bad = Client().post(
+        f"/q/{code}",
+        {"sig": _sig(code), "action": "register", "id_number": "123", "name": "张三"},
+    )
+    assert bad.status_code == 422 and "身份证号" in bad.content.decode()
+    ok = Client().post(
+        f"/q/{code}",
+        {"sig": _sig(code), "action": "register", "id_number": id_number(9), "name": "张三"},
+    )
+    assert ok.status_code == 200 and "申报成功" in ok.content.decode()
+    assert Residence.objects.filter(house=rental.house, verified=False).count() == 1

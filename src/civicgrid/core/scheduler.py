@@ -16,10 +16,12 @@ _lock = threading.Lock()
 
 def _jobs() -> list[tuple[str, float, Callable[[], object]]]:
     from civicgrid.events import services
+    from civicgrid.rental import services as rental
 
     return [
         ("events.sweep", 60.0, services.sweep),
         ("events.relay_outbox", 30.0, services.relay),
+        ("rental.schedule", 3600.0, rental.schedule),
     ]
 
 

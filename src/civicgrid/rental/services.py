@@ -624,6 +624,8 @@ def report_problem(
 def _region_q(region: str | None) -> Q:
     if not region:
         return Q()
+    if not region.isdigit() or len(region) not in (6, 9, 12, 14):
+        raise ServiceError("输入有误", [FieldError("region", f"区域编码 {region} 格式无效")])
     if len(region) == 6:
         return Q(district_code=region)
     upper = str(int(region) + 1).zfill(len(region))
@@ -690,6 +692,11 @@ def regrade(actor, *, region: str | None = None, dry_run: bool = False) -> dict:
     another scheme is mapped; upgrades still need inspections. Returns the counts."""
     rules = selectors.active_rules()
     scope = RentalProfile.objects.filter(_region_q(region))
+    if region:
+        from civicgrid.geo.models import Region
+
+        if not Region.objects.filter(code=region).exists():
+            raise ServiceError("输入有误", [FieldError("region", f"区域 {region} 不存在")])
     new_rank = Greatest(cap_rank(rules), current_rank(rules))
     changing = Q(GreaterThan(cap_rank(rules), current_rank(rules))) | ~Q(grade__in=rules.codes)
     moves = (
