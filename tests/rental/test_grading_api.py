@@ -144,3 +144,31 @@ def test_four_level_scheme_in_force_sets_its_intervals(clients, rental, inspect)
     assert body["grade"] == "orange" and body["scheme"] == "longgang4"
     assert body["next_inspection_due"] == str(TODAY() + dt.timedelta(days=7))
     assert RentalProfile.objects.get(pk=rental.pk).rules_version == r.json()["version"]
+
+
+def test_inspection_photos_are_kept_and_go_with_the_hazard_event(clients, rental):
+    import base64
+
+    from tests.events.conftest import PNG
+
+    r = clients["grid"].post(
+        f"/api/v1/rental/{rental.house_code}/inspections",
+        {
+            "findings": {"illegal_use": True},
+            "photos": [base64.b64encode(PNG).decode()],
+            "note": "一楼作仓库并住人",
+        },
+        content_type="application/json",
+    )
+    assert r.status_code == 201, r.content
+    inspection = rental.inspections.get()
+    assert inspection.photos[0]["type"] == "png" and inspection.note == "一楼作仓库并住人"
+    [number] = r.json()["inspection"]["events"]
+    assert Event.objects.get(number=number).evidence[0]["sha256"] == inspection.photos[0]["sha256"]
+    bad = clients["grid"].post(
+        f"/api/v1/rental/{rental.house_code}/inspections",
+        {"findings": {}, "photos": [base64.b64encode(b"not an image").decode()]},
+        content_type="application/json",
+    )
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "photos.0"
+    assert rental.inspections.count() == 1

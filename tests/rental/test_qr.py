@@ -260,3 +260,23 @@ def test_the_scan_page_registers_a_tenant_and_says_why_it_refuses(rental):
     )
     assert ok.status_code == 200 and "申报成功" in ok.content.decode()
     assert Residence.objects.filter(house=rental.house, verified=False).count() == 1
+
+
+def test_the_limits_hold_across_processes_through_redis(rental, settings):
+    """With the production cache (Redis) every server process counts the same attempts."""
+    import redis
+
+    url = "redis://127.0.0.1:6379/10"
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    }
+    settings.RENTAL_SELF_REGISTRATION_LIMITS = {"house": (2, 60), "client": (50, 60)}
+    server = redis.Redis.from_url(url)
+    server.flushdb()
+    try:
+        assert _register(rental.house_code, id_number=id_number(301)).status_code == 201
+        assert _register(rental.house_code, id_number=id_number(302)).status_code == 201
+        assert any(b"rental-selfreg:h:" in k for k in server.keys("*"))
+        assert _register(rental.house_code, id_number=id_number(303)).status_code == 429
+    finally:
+        server.flushdb()

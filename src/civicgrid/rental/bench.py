@@ -106,7 +106,7 @@ def _houses(count: int) -> None:
                 f"district_code, grid_code, created_at, updated_at) "
                 f"SELECT b.code || '0000' || (CASE WHEN n.i < 10 THEN '0' ELSE '' END) "
                 f"|| CAST(n.i AS TEXT), b.id, (n.i - 1) / 4 + 1, CAST(n.i AS TEXT), "
-                f"20 + (b.id + n.i) % 40, 'rent', b.district_code, b.grid_code, %s, %s "
+                f"20 + (b.id + n.i) %% 40, 'rent', b.district_code, b.grid_code, %s, %s "
                 f"FROM {btable} b CROSS JOIN n",
                 [now, now],
             )
