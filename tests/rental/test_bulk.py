@@ -154,3 +154,18 @@ def test_the_schedule_is_part_of_the_periodic_jobs():
     assert settings.CELERY_BEAT_SCHEDULE["rental-schedule"]["task"] == "rental.schedule"
     app.loader.import_default_modules()
     assert "rental.schedule" in app.tasks and "rental.make_sheet" in app.tasks
+
+
+def test_new_profiles_count_the_registered_residents(people, make_house):
+    from civicgrid.registry import services as registry
+
+    from .conftest import id_number
+
+    house = make_house(area=24.0)
+    for seq in (1, 2, 3):
+        registry.register_residence(
+            people["grid"], house, id_number=id_number(400 + seq), name="某", relation="tenant"
+        )
+    assert services.create_profiles("test") == 1
+    p = RentalProfile.objects.get(house=house)
+    assert (p.registered, p.area_per_person) == (3, 8.0)

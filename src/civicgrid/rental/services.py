@@ -779,23 +779,42 @@ def regrade(actor, *, region: str | None = None, dry_run: bool = False) -> dict:
 
 
 def create_profiles(actor, *, region: str | None = None, synthetic: bool = False) -> int:
-    """Profiles for every let house (use ``rent``) without one, in one INSERT … SELECT, then
-    graded by ``regrade``. With ``synthetic`` (the generated city only) the indicators get a
+    """Profiles for every let house (use ``rent``) without one, in one INSERT … SELECT (the
+    registered residents and area per person computed in the same statement), then graded
+    by ``regrade``. With ``synthetic`` (the generated city only) the indicators get a
     deterministic mix from the house id, so a demo city shows every grade; otherwise they
     start clean and the first inspection sets them."""
     houses = House.objects.filter(use="rent", rental__isnull=True).filter(_region_q(region))
     rules = selectors.active_rules()
     now = _now()
     due = timezone.localdate() + dt.timedelta(days=rules.grades[0].interval_days)
+    pk = F("pk")
 
     def unless(mod: int, below: int, default: bool):  # deterministic share of the houses
         return Case(
-            When(GreaterThan(Value(below), Mod(F("pk"), mod)), then=Value(not default)),
+            When(GreaterThan(Value(below), Mod(pk, mod)), then=Value(not default)),
             default=Value(default),
         )
 
+    counted = (
+        Residence.objects.filter(house_id=OuterRef("pk"), until=None)
+        .order_by()
+        .values("house_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    registered = Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+    if synthetic:  # about one let house in eleven houses more people than registered
+        observed = Case(
+            When(Q(GreaterThan(Value(1), Mod(pk, 11))), then=registered + Value(1)),
+            default=Value(None),
+            output_field=IntegerField(),
+        )
+    else:
+        observed = Value(None, output_field=IntegerField())
+    people = Greatest(Coalesce(observed, Value(0)), registered)
     fields: dict[str, Any] = {
-        "house_id": F("pk"),
+        "house_id": pk,
         "house_code": F("code"),
         "district_code": F("district_code"),
         "grid_code": F("grid_code"),
@@ -810,6 +829,12 @@ def create_profiles(actor, *, region: str | None = None, synthetic: bool = False
         "ebike_indoor_charging": unless(103, 2, False) if synthetic else Value(False),
         "illegal_use": unless(107, 1, False) if synthetic else Value(False),
         "fire_facilities_ok": unless(89, 5, True) if synthetic else Value(True),
+        "registered": registered,
+        "observed": observed,
+        "area_per_person": ExpressionWrapper(
+            Cast(F("area"), FloatField()) / NullIf(Cast(people, FloatField()), Value(0.0)),
+            output_field=FloatField(),
+        ),
         "created_at": Value(now),
         "updated_at": Value(now),
     }
@@ -819,7 +844,6 @@ def create_profiles(actor, *, region: str | None = None, synthetic: bool = False
     sql, params = select.query.sql_with_params()
     fixed = {
         "rooms": 1,
-        "registered": 0,
         "open_hazards": 0,
         "incidents_12m": 0,
         "complaints_12m": 0,
@@ -840,12 +864,6 @@ def create_profiles(actor, *, region: str | None = None, synthetic: bool = False
             )
             created = cur.rowcount
         if created:
-            refresh_registered(region)
-            if synthetic:  # about one let house in eleven houses more people than registered
-                RentalProfile.objects.filter(_region_q(region)).annotate(m=Mod(F("pk"), 11)).filter(
-                    m=0
-                ).update(observed=F("registered") + 1)
-            refresh_area(region)
             audit.record(
                 "rental.profiles.create",
                 actor=actor,
@@ -854,32 +872,6 @@ def create_profiles(actor, *, region: str | None = None, synthetic: bool = False
                 after={"created": created, "synthetic": synthetic},
             )
     return created
-
-
-def refresh_registered(region: str | None = None) -> None:
-    """Registered residents of every profile (of a region), set-based."""
-    counted = (
-        Residence.objects.filter(house_id=OuterRef("house_id"), until=None)
-        .order_by()
-        .values("house_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    RentalProfile.objects.filter(_region_q(region)).update(
-        registered=Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
-    )
-
-
-def refresh_area(region: str | None = None) -> None:
-    """Area per person (the larger of observed and registered), set-based."""
-    area = Subquery(House.objects.filter(pk=OuterRef("house_id")).values("area")[:1])
-    people = Greatest(Coalesce(F("observed"), Value(0)), F("registered"))
-    RentalProfile.objects.filter(_region_q(region)).update(
-        area_per_person=ExpressionWrapper(
-            Cast(area, FloatField()) / NullIf(Cast(people, FloatField()), Value(0.0)),
-            output_field=FloatField(),
-        )
-    )
 
 
 def refresh_event_counts() -> int:
