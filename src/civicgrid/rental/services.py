@@ -810,8 +810,8 @@ def create_profiles(actor, *, region: str | None = None, synthetic: bool = False
             default=Value(None),
             output_field=IntegerField(),
         )
-    else:
-        observed = Value(None, output_field=IntegerField())
+    else:  # a typed NULL: PostgreSQL reads an untyped one in a sub-select as text
+        observed = Cast(Value(None), IntegerField())
     people = Greatest(Coalesce(observed, Value(0)), registered)
     fields: dict[str, Any] = {
         "house_id": pk,
