@@ -4,6 +4,7 @@ the inspection schedule."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -169,3 +170,23 @@ def test_new_profiles_count_the_registered_residents(people, make_house):
     assert services.create_profiles("test") == 1
     p = RentalProfile.objects.get(house=house)
     assert (p.registered, p.area_per_person) == (3, 8.0)
+
+
+def test_rules_and_profiles_from_the_command_line(people, make_house, tmp_path, capsys):
+    from civicgrid.rental.grading import shipped
+
+    for _ in range(30):
+        make_house()
+    call_command("rental", "profiles", "--synthetic")
+    assert "新建出租屋档案 30 户" in capsys.readouterr().out
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"name": "x", "scheme": "y", "grades": []}', encoding="utf-8")
+    with pytest.raises(CommandError, match="至少两个等级"):
+        call_command("rental", "rules", "load", str(broken))
+    assert selectors.active_rules().scheme == "default3"
+    good = tmp_path / "longgang.json"
+    good.write_text(json.dumps(shipped("longgang"), ensure_ascii=False), encoding="utf-8")
+    call_command("rental", "rules", "load", str(good))
+    assert "已加载规则 v1" in capsys.readouterr().out
+    call_command("rental", "rules", "show")
+    assert "orange 严管级 每 7 天检查" in capsys.readouterr().out

@@ -99,7 +99,8 @@ def _now() -> dt.datetime:
 def load_rules(actor, data: Any) -> RuleSetVersion:
     """Put a new rule set in force. An invalid one is refused with the reason (422) and the
     rules in force stay as they are."""
-    _require_role(actor, {"steward"}, "修改出租屋分级规则")
+    if not isinstance(actor, str):  # a string is the operator at the console (the CLI)
+        _require_role(actor, {"steward"}, "修改出租屋分级规则")
     if isinstance(data, str | bytes):
         try:
             parsed = grading.loads(data.decode() if isinstance(data, bytes) else data)
