@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "civicgrid.events",
     "civicgrid.open311",
     "civicgrid.webhooks",
+    "civicgrid.rental",
     "civicgrid.bench",
     "civicgrid.web",
 ]
@@ -193,4 +194,5 @@ CELERY_BEAT_SCHEDULE = {
     "events-sweep": {"task": "events.sweep", "schedule": 60.0},
     "events-relay-outbox": {"task": "events.relay_outbox", "schedule": 5.0},
     "webhooks-deliver": {"task": "webhooks.deliver", "schedule": 10.0},
+    "rental-schedule": {"task": "rental.schedule", "schedule": 3600.0},
 }

@@ -16,5 +16,6 @@ urlpatterns = [
     path("accounts/", include("civicgrid.accounts.urls")),
     path("workbench/registry/", include("civicgrid.registry.urls")),
     path("open311/", include("civicgrid.open311.urls")),
+    path("", include("civicgrid.rental.urls")),
     path("", include("civicgrid.web.urls")),
 ]

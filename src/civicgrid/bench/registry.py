@@ -28,8 +28,15 @@ def _intake(scale: float) -> dict:
     return intake.run(scale)
 
 
+def _regrade(scale: float) -> dict:
+    from civicgrid.rental import bench
+
+    return bench.run(scale)
+
+
 BENCHMARKS: dict[str, tuple[str, Callable[[float], dict]]] = {
     "import": ("F × Shenzhen generated to CSV and imported, vs. bare COPY/executemany", _import),
     "intake": ("60 s of POST /api/v1/events over HTTP vs. a bare endpoint, same server", _intake),
     "locate": ("1,000,000 random points (× scale) located in the full grid set", _locate),
+    "regrade": ("every let house of F × Shenzhen re-graded set-based vs. in memory", _regrade),
 }

@@ -126,11 +126,13 @@ def _mount_routers() -> None:
     from civicgrid.events.api import router as events_router
     from civicgrid.geo.api import router as geo_router
     from civicgrid.registry.api import router as registry_router
+    from civicgrid.rental.api import router as rental_router
 
     api.add_router("/", geo_router)
     api.add_router("/", accounts_router)
     api.add_router("/", registry_router)
     api.add_router("/", events_router)
+    api.add_router("/", rental_router)
     api.add_router("/audit", audit_router)
 
     from django.conf import settings

@@ -17,11 +17,13 @@ _lock = threading.Lock()
 def _jobs() -> list[tuple[str, float, Callable[[], object]]]:
     from civicgrid.events import services
     from civicgrid.webhooks.services import deliver_due
+    from civicgrid.rental import services as rental
 
     return [
         ("events.sweep", 60.0, services.sweep),
         ("events.relay_outbox", 30.0, services.relay),
         ("webhooks.deliver", 5.0, deliver_due),
+        ("rental.schedule", 3600.0, rental.schedule),
     ]
 
 
