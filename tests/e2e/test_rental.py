@@ -22,12 +22,16 @@ def _login(page, base: str) -> None:
 
 
 def _let_house(page, base: str) -> str:
-    """A let house of the synthetic city, registered as a rental through the API."""
+    """A green let house of the synthetic city (``init`` gives every let house a profile with
+    a mix of grades), its profile updated through the API."""
     buildings = page.request.get(base + "/api/v1/buildings?limit=50").json()["items"]
     for b in buildings:
         houses = page.request.get(f"{base}/api/v1/buildings/{b['code']}/houses").json()
         for h in houses["items"]:
-            if h["use"] == "出租":
+            rental = page.request.get(f"{base}/api/v1/rental/{h['code']}")
+            if h["use"] == "出租" and rental.status == 200 and rental.json()["grade"] == "green":
+                return h["code"]
+            if h["use"] == "出租" and rental.status == 404:
                 token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
                 r = page.request.put(
                     f"{base}/api/v1/rental/{h['code']}",

@@ -16,8 +16,8 @@ _lock = threading.Lock()
 
 def _jobs() -> list[tuple[str, float, Callable[[], object]]]:
     from civicgrid.events import services
-    from civicgrid.webhooks.services import deliver_due
     from civicgrid.rental import services as rental
+    from civicgrid.webhooks.services import deliver_due
 
     return [
         ("events.sweep", 60.0, services.sweep),

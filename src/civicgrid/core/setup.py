@@ -52,6 +52,10 @@ def initialise(
         from civicgrid.simulate.synthetic import build_city
 
         imports = build_city(settings.DATA_DIR, scale=scale, seed=seed, progress=progress)
+        from civicgrid.rental.services import create_profiles
+
+        # every let house of the synthetic city gets a rental profile and a grade (DESIGN §7)
+        create_profiles("init", synthetic=True)
     history = None
     if history_days > 0:  # N days of events through the hub's services (rerun adds nothing)
         from civicgrid.simulate.history import simulate_history
