@@ -40,6 +40,14 @@ def _clear_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _quick_passwords(request, settings):
+    """Users are made for almost every test; Argon2 (about 0.1 s a hash, by design) would buy
+    nothing there. Tests marked ``argon2`` keep the production hasher."""
+    if "argon2" not in request.keywords:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def make_user(db):
     def make(username: str, role: str, region: str | None, department: str | None = None):

@@ -24,6 +24,7 @@ def test_every_role_is_a_group_with_its_permissions():
         assert perms == set(role.permissions)
 
 
+@pytest.mark.argon2
 def test_user_gets_role_jurisdiction_department_and_argon2(make_user):
     user = make_user("zhang", "department", "440306", "440306-ZJ")
     assert user.roles == ["department"]

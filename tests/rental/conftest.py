@@ -34,9 +34,7 @@ def _qr_key(monkeypatch):
 
 
 @pytest.fixture
-def people(make_user, settings):
-    # these tests are about houses, not passwords: a cheap hasher keeps each setup short
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def people(make_user):
     return {
         "grid": make_user("rgrid", "grid_worker", COMMUNITY),
         "steward": make_user("rsteward", "steward", "440300"),

@@ -59,9 +59,3 @@ CLOSE_STEPS = [
     ("dispatcher", "verify", {}),
     ("dispatcher", "close", {}),
 ]
-
-
-@pytest.fixture(autouse=True)
-def _quick_passwords(settings):
-    """These tests log people in with force_login: a slow password hash buys nothing here."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
