@@ -126,12 +126,14 @@ def _mount_routers() -> None:
     from civicgrid.events.api import router as events_router
     from civicgrid.geo.api import router as geo_router
     from civicgrid.registry.api import router as registry_router
+    from civicgrid.triage.api import router as triage_router
 
     api.add_router("/", geo_router)
     api.add_router("/", accounts_router)
     api.add_router("/", registry_router)
     api.add_router("/", events_router)
     api.add_router("/audit", audit_router)
+    api.add_router("/triage", triage_router)
 
     from django.conf import settings
 
