@@ -19,8 +19,10 @@ import datetime as dt
 import os
 import re
 import time
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +39,11 @@ TARGET_PRECISION = 0.95
 BODY_CHARS = 400  # the body's start carries the class; the rest costs time and adds noise
 WORD_CHARS = 200  # jieba is the slow step: words from the subject and the body's start
 SUBJECT_WEIGHT = 1.5
+MAX_FEATURES = 600_000
+# the linear model holds one weight per class and feature: with hundreds of catalogue leaves
+# the vocabulary shrinks so the file stays under 50 MB whatever the training size
+MAX_WEIGHTS = 4_000_000
+HOLDOUT_ABOVE = 3000  # larger sets validate on one stratified 20 % hold-out instead of 5 folds
 
 _SPACE = re.compile(r"\s+")
 _DIGITS = re.compile(r"\d+")
@@ -73,15 +80,21 @@ def _ident(x):
     return x
 
 
+def _word_grams(ws: list[str]) -> list[str]:
+    return ws + [f"{a} {b}" for a, b in pairwise(ws)]
+
+
 @dataclass
 class Params:
     body_chars: int = BODY_CHARS
     word_chars: int = WORD_CHARS
     subject_weight: float = SUBJECT_WEIGHT
-    word_weight: float = 1.0
+    word_weight: float = 1.5
     ngram_max: int = 3
+    word_ngram_max: int = 1
     c: float = 0.5
     min_df: int = 1
+    ensemble: bool = False
 
 
 @dataclass
@@ -119,40 +132,55 @@ def prepare(subjects: list[str], bodies: list[str], params: Params | None = None
 class Features:
     """Three TF-IDF blocks (subject chars, body chars, words), each unit length, weighted."""
 
-    def __init__(self, params: Params):
+    def __init__(self, params: Params, n_docs: int = 0, n_classes: int = 2):
         p = self.params = params
         grams = (1, p.ngram_max)
+        cap = max(5_000, min(MAX_FEATURES, MAX_WEIGHTS // max(n_classes, 1)))
+        # large sets: a term seen once teaches nothing and only grows the file and the fit
+        min_df = p.min_df if n_docs <= HOLDOUT_ABOVE else max(p.min_df, 2)
+        common = {"sublinear_tf": True, "min_df": min_df, "dtype": np.float32}
         self.subject = TfidfVectorizer(
-            analyzer="char", ngram_range=grams, sublinear_tf=True, min_df=p.min_df, dtype=np.float32
+            analyzer="char", ngram_range=grams, max_features=cap // 4, **common
         )
         self.body = TfidfVectorizer(
-            analyzer="char", ngram_range=grams, sublinear_tf=True, min_df=p.min_df, dtype=np.float32
+            analyzer="char", ngram_range=grams, max_features=cap // 2, **common
         )
         self.words = TfidfVectorizer(
-            analyzer=_ident, sublinear_tf=True, min_df=p.min_df, dtype=np.float32
+            analyzer=_ident if p.word_ngram_max == 1 else _word_grams,
+            max_features=cap // 4,
+            **common,
         )
+
+    def _blocks(self, docs: Docs):
+        p = self.params
+        return [
+            ("subject", self.subject, docs.subjects, p.subject_weight),
+            ("body", self.body, docs.bodies, 1.0),
+            ("words", self.words, docs.words, p.word_weight),
+        ]
 
     def fit_transform(self, docs: Docs):
-        p = self.params
-        return sp.hstack(
-            [
-                self.subject.fit_transform(docs.subjects) * p.subject_weight,
-                self.body.fit_transform(docs.bodies),
-                self.words.fit_transform(docs.words) * p.word_weight,
-            ],
-            format="csr",
-        )
+        """A block whose texts are all empty (a file with one text column has no subjects) is
+        left out rather than failing."""
+        parts = []
+        self.used = []
+        for name, vec, texts, weight in self._blocks(docs):
+            try:
+                parts.append(vec.fit_transform(texts) * weight)
+            except ValueError:  # empty vocabulary
+                continue
+            self.used.append(name)
+        if not parts:
+            raise ModelError("训练文本全为空，无法提取特征")
+        return sp.hstack(parts, format="csr")
 
     def transform(self, docs: Docs):
-        p = self.params
-        return sp.hstack(
-            [
-                self.subject.transform(docs.subjects) * p.subject_weight,
-                self.body.transform(docs.bodies),
-                self.words.transform(docs.words) * p.word_weight,
-            ],
-            format="csr",
-        )
+        parts = [
+            vec.transform(texts) * weight
+            for name, vec, texts, weight in self._blocks(docs)
+            if name in self.used
+        ]
+        return sp.hstack(parts, format="csr")
 
 
 class Classifier:
@@ -166,11 +194,16 @@ class Classifier:
 
     def fit(self, docs: Docs, y: list[str]) -> Classifier:
         counts = Counter(y)
+        self.features = Features(self.params, len(y), len(counts))
         folds = max(2, min(3, min(counts.values())))
         x = self.features.fit_transform(docs)
         svm = LinearSVC(C=self.params.c, class_weight="balanced")
-        self.model = CalibratedClassifierCV(svm, method="sigmoid", cv=folds)
-        self.model.fit(x, y)
+        self.model = CalibratedClassifierCV(
+            svm, method="sigmoid", cv=folds, ensemble=self.params.ensemble
+        )
+        with warnings.catch_warnings():  # many classes, few rows each: sklearn's regression hint
+            warnings.filterwarnings("ignore", message="The number of unique classes")
+            self.model.fit(x, y)
         self.labels = [str(c) for c in self.model.classes_]
         return self
 
@@ -249,7 +282,6 @@ def scores(y_true: list[str], y_pred: list[str]) -> dict:
 # --- training, persistence -----------------------------------------------------------------
 
 MIN_PER_CLASS = 3  # fewer examples cannot be both calibrated and validated
-HOLDOUT_ABOVE = 3000  # larger sets validate on one stratified 20 % hold-out instead of 5 folds
 
 
 @dataclass
