@@ -195,7 +195,8 @@ class Classifier:
     def fit(self, docs: Docs, y: list[str]) -> Classifier:
         counts = Counter(y)
         self.features = Features(self.params, len(y), len(counts))
-        folds = max(2, min(3, min(counts.values())))
+        # three calibration folds; two for large sets, where they are plenty and time counts
+        folds = max(2, min(3 if len(y) <= HOLDOUT_ABOVE else 2, min(counts.values())))
         x = self.features.fit_transform(docs)
         svm = LinearSVC(C=self.params.c, class_weight="balanced")
         self.model = CalibratedClassifierCV(

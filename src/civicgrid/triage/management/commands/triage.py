@@ -91,7 +91,9 @@ class Command(BaseCommand):
         tax = taxonomy or (None if no_taxonomy else file.parent / TAXONOMY)
         if tax is not None and not no_taxonomy and tax.exists():
             extra = taxonomy_examples(tax)
-            self.stdout.write(f"补充样本：{tax}（{len(extra[2])} 条分类名称）")
+            self.stdout.write(
+                f"补充样本：{tax}（{len(extra[2])} 条分类名称，只用其中属于训练类别的）"
+            )
         elif taxonomy is not None and not no_taxonomy:
             raise CommandError(f"分类表不存在：{taxonomy}")
         model = m.train(subjects, bodies, labels, extra=extra, source=str(file))
