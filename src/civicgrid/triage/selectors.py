@@ -85,7 +85,7 @@ def hotspots(
                 "lat": round(sum(m.lat for m in placed) / len(placed), 6) if placed else None,
                 "first_at": c.members[0].at,
                 "last_at": c.members[-1].at,
-                "representative": {"number": rep.key, "text": rep.text.strip()},
+                "representative": {"number": rep.key, "text": _shown(info[rep.key])},
                 "events": [
                     {
                         "number": m.key,
@@ -98,3 +98,9 @@ def hotspots(
             }
         )
     return out
+
+
+def _shown(row) -> str:
+    """The report's words once: a title cut from the description is not repeated."""
+    title, description = (row[1] or "").strip(), (row[2] or "").strip()
+    return description if description.startswith(title) else f"{title} {description}".strip()
