@@ -95,6 +95,7 @@ class Params:
     c: float = 0.5
     min_df: int = 1
     ensemble: bool = False
+    balanced: bool = True
 
 
 @dataclass
@@ -198,7 +199,7 @@ class Classifier:
         # three calibration folds; two for large sets, where they are plenty and time counts
         folds = max(2, min(3 if len(y) <= HOLDOUT_ABOVE else 2, min(counts.values())))
         x = self.features.fit_transform(docs)
-        svm = LinearSVC(C=self.params.c, class_weight="balanced")
+        svm = LinearSVC(C=self.params.c, class_weight="balanced" if self.params.balanced else None)
         self.model = CalibratedClassifierCV(
             svm, method="sigmoid", cv=folds, ensemble=self.params.ensemble
         )
