@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "civicgrid.open311",
     "civicgrid.webhooks",
     "civicgrid.rental",
+    "civicgrid.triage",
     "civicgrid.bench",
     "civicgrid.web",
 ]

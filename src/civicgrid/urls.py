@@ -17,5 +17,6 @@ urlpatterns = [
     path("workbench/registry/", include("civicgrid.registry.urls")),
     path("open311/", include("civicgrid.open311.urls")),
     path("", include("civicgrid.rental.urls")),
+    path("workbench/hotspots/", include("civicgrid.triage.urls")),
     path("", include("civicgrid.web.urls")),
 ]

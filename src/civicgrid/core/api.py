@@ -127,6 +127,7 @@ def _mount_routers() -> None:
     from civicgrid.geo.api import router as geo_router
     from civicgrid.registry.api import router as registry_router
     from civicgrid.rental.api import router as rental_router
+    from civicgrid.triage.api import router as triage_router
 
     api.add_router("/", geo_router)
     api.add_router("/", accounts_router)
@@ -134,6 +135,7 @@ def _mount_routers() -> None:
     api.add_router("/", events_router)
     api.add_router("/", rental_router)
     api.add_router("/audit", audit_router)
+    api.add_router("/triage", triage_router)
 
     from django.conf import settings
 

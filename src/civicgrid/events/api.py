@@ -191,6 +191,13 @@ def event_body(event: Event, *, viewer=None, detail: bool = False) -> dict[str, 
                 }
                 for c in event.commands.select_related("centre")
             ]
+        if staff:
+            picks = event.suggestions or {}
+            body["suggestions"] = [  # the triage queue's top three (DESIGN §6 dispatch)
+                {**(selectors.category_ref(p["code"]) or {"code": p["code"]}), "score": p["score"]}
+                for p in picks.get("top", [])
+            ]
+            body["auto_threshold"] = picks.get("threshold")
         body["allowed_actions"] = services.allowed_actions(viewer, event) if viewer else []
     return body
 

@@ -195,6 +195,8 @@ class Event(models.Model):
         db_index=False,
     )
     suggestion_score = models.FloatField("建议置信度", null=True, blank=True)
+    # the classifier's top three, its source and the auto-dispatch line it used (triage queue)
+    suggestions = models.JSONField("分类建议", default=dict, blank=True)
     intake_type = models.CharField("诉求类型", max_length=8, blank=True)
     urgency = models.CharField("紧急程度", max_length=10, default="normal")
     status = models.CharField("状态", max_length=12, choices=STATUS_CHOICES)

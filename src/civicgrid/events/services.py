@@ -47,7 +47,7 @@ from civicgrid.events.workflow import Status
 from civicgrid.geo import selectors as geo
 from civicgrid.triage import duplicates
 from civicgrid.triage.similarity import degrees_box
-from civicgrid.triage.suggest import CONFIDENT, suggest
+from civicgrid.triage.suggest import CONFIDENT, suggestions
 
 SYSTEM = "system"
 MAX_DESCRIPTION = 4000
@@ -328,7 +328,7 @@ def _build(actor, data: Intake) -> Event:
         raise ServiceError("输入有误", errors)
     lon, lat, grid_code, building_code, house_code = _place(data)
     places, path, district = _places(grid_code)
-    suggestion = None if node else suggest(cat, f"{data.title} {data.description}")
+    picks = None if node else suggestions(cat, data.title, data.description)
     first_level = node.route[0][0] if node and node.route else "district"
     now = _now()
     created = data.created_at or now
@@ -340,8 +340,9 @@ def _build(actor, data: Intake) -> Event:
         title=(data.title or data.description[:30]).strip()[:200],
         description=data.description,
         category_id=node.code if node else None,
-        suggested_category_id=suggestion[0] if suggestion else None,
-        suggestion_score=suggestion[1] if suggestion else None,
+        suggested_category_id=picks.best[0] if picks else None,
+        suggestion_score=picks.best[1] if picks else None,
+        suggestions=picks.as_json() if picks else {},
         intake_type=node.intake_type if node else "",
         urgency=node.urgency if node else "normal",
         status=Status.REPORTED,
@@ -651,7 +652,9 @@ def _triage(event: Event) -> str:
         master = Event.objects.select_for_update().get(number=strong.key)
         _merge(SYSTEM, event, master, f"与 {master.number} 相似度 {strong.score}，自动合并")
         return "merged"
-    confident = (event.suggestion_score or 0) >= CONFIDENT
+    # the line the suggesting model was validated for (≥ 95 % precision), else the keywords'
+    line = (event.suggestions or {}).get("threshold", CONFIDENT)
+    confident = (event.suggestion_score or 0) >= line
     if event.category_id is None and event.suggested_category_id and confident:
         event.category_id = event.suggested_category_id
         node = cat.nodes[event.category_id]

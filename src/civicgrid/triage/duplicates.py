@@ -33,18 +33,28 @@ class Match:
     distance_m: float | None
 
 
-def score(text: str, lon, lat, cand: Candidate, radius_m: float) -> Match | None:
-    dist = None
-    if radius_m > 0 and None not in (lon, lat, cand.lon, cand.lat):
-        dist = distance_m(lon, lat, cand.lon, cand.lat)
+def nearness(lon, lat, lon2, lat2, radius_m: float) -> tuple[float, float | None] | None:
+    """(factor, distance) for two places: 1 at the same spot down to 0.7 at the radius; None
+    beyond it. Without places to compare, text alone counts a little less (0.9)."""
+    if radius_m > 0 and None not in (lon, lat, lon2, lat2):
+        dist = distance_m(lon, lat, lon2, lat2)
         if dist > radius_m:
             return None
-        nearness = 1.0 - 0.3 * (dist / radius_m)
-    else:
-        nearness = 0.9  # no place to compare: text alone, a little less sure
-    s = text_similarity(text, cand.text) * nearness
-    if not cand.same_category:
-        s *= 0.85
+        return 1.0 - 0.3 * (dist / radius_m), dist
+    return 0.9, None
+
+
+def combine(similarity: float, near: float, same_category: bool) -> float:
+    """Text likeness × nearness, a little lower across categories (hot issues use it too)."""
+    return similarity * near * (1.0 if same_category else 0.85)
+
+
+def score(text: str, lon, lat, cand: Candidate, radius_m: float) -> Match | None:
+    place = nearness(lon, lat, cand.lon, cand.lat, radius_m)
+    if place is None:
+        return None
+    near, dist = place
+    s = combine(text_similarity(text, cand.text), near, cand.same_category)
     return Match(cand.key, round(s, 3), None if dist is None else round(dist, 1))
 
 

@@ -1,0 +1,506 @@
+"""The appeal classifier (DESIGN §6 dispatch, issue 6): Chinese text → class, with a calibrated
+confidence. Plain Python + scikit-learn; no Django, so the CLI, the hub and the benchmark share
+it.
+
+Features: character 1–3-grams (no segmenter needed, robust to typos and place names) and jieba
+words, TF-IDF each, the subject in its own blocks weighted above the body. Classifier: a linear
+SVM with sigmoid-calibrated probabilities (``CalibratedClassifierCV``): as accurate as the SVM,
+with a confidence an auto-dispatch threshold can rest on.
+
+A model file is a joblib pickle of ``{"format", "version", "meta", "model"}``; ``load`` refuses
+files of another format or version with a message saying which (pickles of other versions of
+this code would otherwise load and misbehave silently). Only load model files you made: a
+pickle runs code when loaded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import time
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import StratifiedKFold
+from sklearn.svm import LinearSVC
+
+FORMAT = "civicgrid-triage-model"
+VERSION = 1
+TARGET_PRECISION = 0.95
+BODY_CHARS = 400  # the body's start carries the class; the rest costs time and adds noise
+WORD_CHARS = 200  # jieba is the slow step: words from the subject and the body's start
+SUBJECT_WEIGHT = 1.5
+MAX_FEATURES = 600_000
+# the linear model holds one weight per class and feature: with hundreds of catalogue leaves
+# the vocabulary shrinks so the file stays under 50 MB whatever the training size
+MAX_WEIGHTS = 4_000_000
+HOLDOUT_ABOVE = 3000  # larger sets validate on one stratified 20 % hold-out instead of 5 folds
+
+_SPACE = re.compile(r"\s+")
+_DIGITS = re.compile(r"\d+")
+
+
+class ModelError(Exception):
+    """A model file or a training set that cannot be used; the message says why."""
+
+
+def clean(text: str) -> str:
+    text = _DIGITS.sub("0", str(text or "")).lower()
+    return _SPACE.sub(" ", text).strip()
+
+
+_jieba = None
+
+
+def words(text: str) -> list[str]:
+    """jieba words (HMM off: twice as fast, new-word guessing adds little for TF-IDF); the
+    dictionary ships with jieba, nothing is downloaded."""
+    global _jieba
+    if _jieba is None:
+        import logging
+
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        _jieba = jieba.Tokenizer()
+        _jieba.initialize()
+    return [w for w in _jieba.lcut(text, HMM=False) if w.strip()]
+
+
+def _ident(x):
+    return x
+
+
+def _word_grams(ws: list[str]) -> list[str]:
+    return ws + [f"{a} {b}" for a, b in pairwise(ws)]
+
+
+@dataclass
+class Params:
+    body_chars: int = BODY_CHARS
+    word_chars: int = WORD_CHARS
+    subject_weight: float = SUBJECT_WEIGHT
+    word_weight: float = 1.5
+    ngram_max: int = 3
+    word_ngram_max: int = 1
+    c: float = 0.5
+    min_df: int = 1
+    ensemble: bool = False
+    balanced: bool = True
+
+
+@dataclass
+class Docs:
+    """Texts prepared once (cleaned, cut to length, segmented): the CV folds reuse them."""
+
+    subjects: list[str]
+    bodies: list[str]
+    words: list[list[str]]
+
+    def take(self, idx) -> Docs:
+        return Docs(
+            [self.subjects[i] for i in idx],
+            [self.bodies[i] for i in idx],
+            [self.words[i] for i in idx],
+        )
+
+    def __len__(self) -> int:
+        return len(self.bodies)
+
+    def __add__(self, other: Docs) -> Docs:
+        return Docs(
+            self.subjects + other.subjects, self.bodies + other.bodies, self.words + other.words
+        )
+
+
+def prepare(subjects: list[str], bodies: list[str], params: Params | None = None) -> Docs:
+    p = params or Params()
+    subj = [clean(s) for s in subjects]
+    body = [clean(b)[: p.body_chars] for b in bodies]
+    ws = [words(s + " " + b[: p.word_chars]) for s, b in zip(subj, body, strict=True)]
+    return Docs(subj, body, ws)
+
+
+class Features:
+    """Three TF-IDF blocks (subject chars, body chars, words), each unit length, weighted."""
+
+    def __init__(self, params: Params, n_docs: int = 0, n_classes: int = 2):
+        p = self.params = params
+        grams = (1, p.ngram_max)
+        cap = max(5_000, min(MAX_FEATURES, MAX_WEIGHTS // max(n_classes, 1)))
+        # large sets: a term seen once teaches nothing and only grows the file and the fit
+        min_df = p.min_df if n_docs <= HOLDOUT_ABOVE else max(p.min_df, 2)
+        common = {"sublinear_tf": True, "min_df": min_df, "dtype": np.float32}
+        self.subject = TfidfVectorizer(
+            analyzer="char", ngram_range=grams, max_features=cap // 4, **common
+        )
+        self.body = TfidfVectorizer(
+            analyzer="char", ngram_range=grams, max_features=cap // 2, **common
+        )
+        self.words = TfidfVectorizer(
+            analyzer=_ident if p.word_ngram_max == 1 else _word_grams,
+            max_features=cap // 4,
+            **common,
+        )
+
+    def _blocks(self, docs: Docs):
+        p = self.params
+        return [
+            ("subject", self.subject, docs.subjects, p.subject_weight),
+            ("body", self.body, docs.bodies, 1.0),
+            ("words", self.words, docs.words, p.word_weight),
+        ]
+
+    def fit_transform(self, docs: Docs):
+        """A block whose texts are all empty (a file with one text column has no subjects) is
+        left out rather than failing."""
+        parts = []
+        self.used = []
+        for name, vec, texts, weight in self._blocks(docs):
+            try:
+                parts.append(vec.fit_transform(texts) * weight)
+            except ValueError:  # empty vocabulary
+                continue
+            self.used.append(name)
+        if not parts:
+            raise ModelError("训练文本全为空，无法提取特征")
+        return sp.hstack(parts, format="csr")
+
+    def transform(self, docs: Docs):
+        parts = [
+            vec.transform(texts) * weight
+            for name, vec, texts, weight in self._blocks(docs)
+            if name in self.used
+        ]
+        return sp.hstack(parts, format="csr")
+
+
+class Classifier:
+    """Features + calibrated linear SVM. ``predict_proba`` columns follow ``labels``."""
+
+    def __init__(self, params: Params | None = None):
+        self.params = params or Params()
+        self.features = Features(self.params)
+        self.model = None
+        self.labels: list[str] = []
+
+    def fit(self, docs: Docs, y: list[str]) -> Classifier:
+        counts = Counter(y)
+        self.features = Features(self.params, len(y), len(counts))
+        # three calibration folds; two for large sets, where they are plenty and time counts
+        folds = max(2, min(3 if len(y) <= HOLDOUT_ABOVE else 2, min(counts.values())))
+        x = self.features.fit_transform(docs)
+        svm = LinearSVC(C=self.params.c, class_weight="balanced" if self.params.balanced else None)
+        self.model = CalibratedClassifierCV(
+            svm, method="sigmoid", cv=folds, ensemble=self.params.ensemble
+        )
+        with warnings.catch_warnings():  # many classes, few rows each: sklearn's regression hint
+            warnings.filterwarnings("ignore", message="The number of unique classes")
+            self.model.fit(x, y)
+        self.labels = [str(c) for c in self.model.classes_]
+        return self
+
+    def predict_proba(self, docs: Docs) -> np.ndarray:
+        if len(docs) == 0:
+            return np.zeros((0, len(self.labels)))
+        return self.model.predict_proba(self.features.transform(docs))
+
+
+def choose_threshold(
+    confidence: np.ndarray, correct: np.ndarray, target: float = TARGET_PRECISION
+) -> float:
+    """The lowest confidence above which the predictions are at least ``target`` precise
+    (on validation data), so auto-dispatch covers as much as it safely can. Walks from the most
+    confident down and keeps the last point where the running precision still meets the target
+    with at least 10 cases behind it; 1.01 (never) when no such point exists."""
+    order = np.argsort(-confidence, kind="stable")
+    conf, ok = confidence[order], correct[order].astype(float)
+    hits = np.cumsum(ok)
+    n = np.arange(1, len(ok) + 1)
+    precision = hits / n
+    best = None
+    for i in range(len(ok)):
+        if i + 1 < len(ok) and conf[i + 1] == conf[i]:
+            continue  # a threshold cannot split equal confidences
+        if n[i] >= 10 and precision[i] >= target:
+            best = float(conf[i])
+    return 1.01 if best is None else round(best, 4)
+
+
+def above(confidence, correct, threshold: float) -> dict:
+    """Precision and coverage of the predictions at or above the threshold."""
+    mask = confidence >= threshold
+    covered = int(mask.sum())
+    return {
+        "threshold": threshold,
+        "coverage": round(covered / len(confidence), 4) if len(confidence) else 0.0,
+        "precision": round(float(correct[mask].mean()), 4) if covered else None,
+        "covered": covered,
+    }
+
+
+def cross_validate(
+    docs: Docs,
+    y: list[str],
+    params: Params,
+    folds: int = 5,
+    seed: int = 0,
+    extra: tuple[Docs, list[str]] | None = None,
+) -> tuple[np.ndarray, list[str]]:
+    """Out-of-fold probabilities (rows follow ``y``; columns the sorted labels): each row is
+    predicted by a model that never saw it. ``extra`` examples join every training fold."""
+    labels = sorted(set(y))
+    counts = Counter(y)
+    k = max(2, min(folds, min(counts.values())))
+    out = np.zeros((len(y), len(labels)))
+    ya = np.asarray(y)
+    for tr, te in StratifiedKFold(k, shuffle=True, random_state=seed).split(np.zeros(len(y)), ya):
+        train_docs, train_y = docs.take(tr), [y[i] for i in tr]
+        if extra is not None:
+            train_docs, train_y = train_docs + extra[0], train_y + extra[1]
+        clf = Classifier(params).fit(train_docs, train_y)
+        proba = clf.predict_proba(docs.take(te))
+        cols = [labels.index(c) for c in clf.labels]
+        out[np.ix_(te, cols)] = proba
+    return out, labels
+
+
+def scores(y_true: list[str], y_pred: list[str]) -> dict:
+    return {
+        "accuracy": round(float(accuracy_score(y_true, y_pred)), 4),
+        "macro_f1": round(float(f1_score(y_true, y_pred, average="macro", zero_division=0)), 4),
+    }
+
+
+# --- training, persistence -----------------------------------------------------------------
+
+MIN_PER_CLASS = 3  # fewer examples cannot be both calibrated and validated
+
+
+@dataclass
+class Prediction:
+    label: str  # "" when the text is empty
+    confidence: float
+    top: list[tuple[str, float]] = field(default_factory=list)
+
+
+class TriageModel:
+    """A trained classifier with its metadata: what it knows, how well it did on validation
+    data, and the auto-dispatch threshold chosen there."""
+
+    def __init__(self, classifier: Classifier, meta: dict):
+        self.classifier = classifier
+        self.meta = meta
+
+    @property
+    def labels(self) -> list[str]:
+        return self.classifier.labels
+
+    @property
+    def threshold(self) -> float:
+        return float(self.meta["threshold"])
+
+    def predict(self, subjects: list[str], bodies: list[str], top: int = 3) -> list[Prediction]:
+        """One prediction per row; rows with no text get ``Prediction("", 0.0)``."""
+        out: list[Prediction | None] = [None] * len(bodies)
+        keep = [i for i, (s, b) in enumerate(zip(subjects, bodies, strict=True)) if clean(s + b)]
+        if keep:
+            docs = prepare(
+                [subjects[i] for i in keep], [bodies[i] for i in keep], self.classifier.params
+            )
+            proba = self.classifier.predict_proba(docs)
+            order = np.argsort(-proba, axis=1)[:, :top]
+            labels = self.labels
+            for row, i in enumerate(keep):
+                best = [(labels[j], round(float(proba[row, j]), 4)) for j in order[row]]
+                out[i] = Prediction(best[0][0], best[0][1], best)
+        return [p or Prediction("", 0.0, []) for p in out]
+
+    def save(self, path: Path) -> int:
+        """Write atomically (a process loading the file never sees half of it); returns bytes."""
+        import joblib
+
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        joblib.dump(
+            {"format": FORMAT, "version": VERSION, "meta": self.meta, "model": self.classifier},
+            tmp,
+            compress=3,
+        )
+        os.replace(tmp, path)
+        return path.stat().st_size
+
+
+def load(path: Path) -> TriageModel:
+    import joblib
+
+    path = Path(path)
+    if not path.exists():
+        raise ModelError(f"模型文件不存在：{path}")
+    try:
+        blob = joblib.load(path)
+    except Exception as exc:  # a foreign or damaged file: pickle raises anything
+        raise ModelError(
+            f"无法读取模型文件 {path}（{exc.__class__.__name__}）：不是 civicgrid 分类模型或已损坏"
+        ) from None
+    if not isinstance(blob, dict) or blob.get("format") != FORMAT:
+        raise ModelError(f"{path} 不是 civicgrid 分类模型文件")
+    if blob.get("version") != VERSION:
+        raise ModelError(
+            f"模型文件 {path} 的格式版本是 {blob.get('version')}，本程序只能读取版本 {VERSION}；"
+            "请用当前版本重新训练（civicgrid triage train）"
+        )
+    return TriageModel(blob["model"], blob["meta"])
+
+
+def _check_labels(y: list[str]) -> tuple[list[int], list[str]]:
+    """Rows to keep and the classes dropped for having too few examples."""
+    counts = Counter(y)
+    if not y:
+        raise ModelError("训练数据为空：没有同时有文本和类别的行")
+    if len(counts) < 2:
+        only = next(iter(counts))
+        raise ModelError(f"训练数据只有一个类别（{only}），至少需要两个类别才能训练分类器")
+    dropped = sorted(c for c, n in counts.items() if n < MIN_PER_CLASS)
+    keep = [i for i, c in enumerate(y) if counts[c] >= MIN_PER_CLASS]
+    if len({y[i] for i in keep}) < 2:
+        raise ModelError(
+            f"每个类别至少需要 {MIN_PER_CLASS} 条样本，满足条件的类别不足两个"
+            f"（样本过少的类别：{'、'.join(dropped[:10])}）"
+        )
+    return keep, dropped
+
+
+def validate(
+    docs: Docs, y: list[str], params: Params, extra: tuple[Docs, list[str]] | None = None
+) -> tuple[np.ndarray, list[str], list[int]]:
+    """Validation probabilities: 5-fold out-of-fold for small sets, a stratified 20 % hold-out
+    for large ones (speed). Returns (probabilities, their labels, the rows they belong to)."""
+    if len(y) <= HOLDOUT_ABOVE:
+        proba, labels = cross_validate(docs, y, params, extra=extra)
+        return proba, labels, list(range(len(y)))
+    from sklearn.model_selection import train_test_split
+
+    idx = np.arange(len(y))
+    tr, te = train_test_split(idx, test_size=0.2, stratify=y, random_state=0)
+    train_docs, train_y = docs.take(tr), [y[i] for i in tr]
+    if extra is not None:
+        train_docs, train_y = train_docs + extra[0], train_y + extra[1]
+    clf = Classifier(params).fit(train_docs, train_y)
+    return clf.predict_proba(docs.take(te)), clf.labels, [int(i) for i in te]
+
+
+def report(
+    y_true: list[str],
+    y_pred: list[str],
+    confidence: np.ndarray,
+    threshold: float,
+    labels: list[str],
+) -> dict:
+    """Accuracy, macro-F1, per-class precision/recall, the confusion matrix and the
+    precision/coverage above the threshold."""
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    correct = np.array([a == b for a, b in zip(y_true, y_pred, strict=True)])
+    return {
+        **scores(y_true, y_pred),
+        "n": len(y_true),
+        "per_class": {
+            c: {
+                "precision": round(float(p[i]), 4),
+                "recall": round(float(r[i]), 4),
+                "f1": round(float(f[i]), 4),
+                "support": int(s[i]),
+            }
+            for i, c in enumerate(labels)
+        },
+        "confusion": {
+            "labels": labels,
+            "matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+        },
+        "auto": above(confidence, correct, threshold),
+    }
+
+
+def train(
+    subjects: list[str],
+    bodies: list[str],
+    labels: list[str],
+    *,
+    params: Params | None = None,
+    extra: tuple[list[str], list[str], list[str]] | None = None,
+    source: str = "",
+) -> TriageModel:
+    """Validate (out-of-fold), choose the auto-dispatch threshold for ≥ 95 % precision there,
+    then fit on everything. ``extra`` = (subjects, bodies, labels) joins every training fit
+    but is never validated on (e.g. the taxonomy's class names)."""
+    started = time.perf_counter()
+    params = params or Params()
+    rows = [
+        i
+        for i, (s, b, c) in enumerate(zip(subjects, bodies, labels, strict=True))
+        if c and clean(s + b)
+    ]
+    skipped = len(labels) - len(rows)
+    y_all = [labels[i] for i in rows]
+    keep, dropped = _check_labels(y_all)
+    rows = [rows[i] for i in keep]
+    y = [labels[i] for i in rows]
+    docs = prepare([subjects[i] for i in rows], [bodies[i] for i in rows], params)
+    extra_docs = None
+    if extra is not None:
+        known = set(y)
+        ex = [i for i, c in enumerate(extra[2]) if c in known]
+        extra_docs = (
+            prepare([extra[0][i] for i in ex], [extra[1][i] for i in ex], params),
+            [extra[2][i] for i in ex],
+        )
+    proba, plabels, vrows = validate(docs, y, params, extra_docs)
+    y_val = [y[i] for i in vrows]
+    pred = [plabels[j] for j in proba.argmax(1)]
+    conf = proba.max(1)
+    correct = np.array([a == b for a, b in zip(pred, y_val, strict=True)])
+    threshold = choose_threshold(conf, correct)
+    val = report(y_val, pred, conf, threshold, sorted(set(y)))
+    fit_docs, fit_y = docs, y
+    if extra_docs is not None:
+        fit_docs, fit_y = docs + extra_docs[0], y + extra_docs[1]
+    clf = Classifier(params).fit(fit_docs, fit_y)
+    meta = {
+        "labels": clf.labels,
+        "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "n_train": len(y),
+        "n_extra": len(extra_docs[1]) if extra_docs else 0,
+        "skipped_rows": skipped,
+        "dropped_labels": dropped,
+        "validation": "5-fold" if len(y) <= HOLDOUT_ABOVE else "holdout-20%",
+        "scores": {k: val[k] for k in ("accuracy", "macro_f1")},
+        "auto": val["auto"],
+        "threshold": threshold,
+        "target_precision": TARGET_PRECISION,
+        "params": params.__dict__,
+        "source": source,
+        "train_seconds": round(time.perf_counter() - started, 1),
+    }
+    return TriageModel(clf, meta)
+
+
+def evaluate(model: TriageModel, subjects, bodies, labels) -> dict:
+    preds = model.predict(subjects, bodies, top=1)
+    rows = [i for i, c in enumerate(labels) if c]
+    y = [labels[i] for i in rows]
+    pred = [preds[i].label for i in rows]
+    conf = np.array([preds[i].confidence for i in rows])
+    names = sorted(set(y) | {p for p in pred if p})
+    return report(y, pred, conf, model.threshold, names)
