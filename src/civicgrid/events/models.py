@@ -305,6 +305,10 @@ class Event(models.Model):
             models.Index(fields=["district_code", "status"], name="event_district_status"),
             # the supervision sweep: running events by their supervision state
             models.Index(fields=["status", "supervision"], name="event_status_supervision"),
+            # a house's events (rental indicators, the house page); most events name no house
+            models.Index(
+                fields=["house_code"], condition=~models.Q(house_code=""), name="event_house"
+            ),
         ]
 
     def __str__(self) -> str:
