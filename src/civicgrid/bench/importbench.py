@@ -8,62 +8,23 @@ It runs in a scratch database it creates (and drops), never in the configured on
 from __future__ import annotations
 
 import csv
-import json
 import os
 import random
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
+from civicgrid.bench import scratch
 from civicgrid.simulate.synthetic import KINDS_IN_ORDER
 
-SCRATCH_FLAG = "CIVICGRID_BENCH_SCRATCH"
 SCRATCH_DB = os.environ.get("CIVICGRID_BENCH_DB", "civicgrid_bench")  # scratch, dropped after
 
 
 def run(scale: float) -> dict:
     """Entry point of ``civicgrid bench import``: set up the scratch database, run there."""
-    if os.environ.get(SCRATCH_FLAG) == "1":
+    if scratch.inside():
         return measure(scale)
-    from django.conf import settings
-
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env[SCRATCH_FLAG] = "1"
-    url = os.environ.get("CIVICGRID_DATABASE_URL", "")
-    with tempfile.TemporaryDirectory(prefix="civicgrid-bench-") as tmp:
-        env["CIVICGRID_DATA_DIR"] = tmp
-        env["CIVICGRID_PII_KEY"] = settings.PII_KEY
-        if url.startswith("postgres"):
-            _admin(url, f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
-            _admin(url, f"CREATE DATABASE {SCRATCH_DB}")
-            env["CIVICGRID_DATABASE_URL"] = url.rsplit("/", 1)[0] + f"/{SCRATCH_DB}"
-        else:
-            env.pop("CIVICGRID_DATABASE_URL", None)
-        cli = [sys.executable, "-m", "civicgrid.cli"]
-        try:
-            subprocess.run(
-                [*cli, "init", "--no-progress"], env=env, check=True, stdout=subprocess.DEVNULL
-            )
-            out = subprocess.run(
-                [*cli, "bench", "import", "--scale", str(scale), "--json"],
-                env=env,
-                check=True,
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-        finally:
-            if url.startswith("postgres"):
-                _admin(url, f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def _admin(url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(sql)
+    return scratch.run_in_scratch("import", scale, SCRATCH_DB)
 
 
 def measure(scale: float) -> dict:

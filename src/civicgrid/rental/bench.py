@@ -10,14 +10,11 @@ profiles with the synthetic indicator mix), since the benchmark is about grading
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
-import tempfile
 import time
 
-SCRATCH_FLAG = "CIVICGRID_BENCH_SCRATCH"
+from civicgrid.bench import scratch
+
 SCRATCH_DB = os.environ.get("CIVICGRID_BENCH_RENTAL_DB", "civicgrid_bench_rental")
 SHENZHEN_HOUSES = 11_000_000
 LET_SHARE = 0.6  # roughly: most village rooms and a third of the flats are let
@@ -26,40 +23,9 @@ LIMIT_SAMPLE = 200_000
 
 
 def run(scale: float) -> dict:
-    if os.environ.get(SCRATCH_FLAG) == "1":
+    if scratch.inside():
         return measure(scale)
-    from django.conf import settings
-
-    from civicgrid.bench.importbench import _admin
-
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env[SCRATCH_FLAG] = "1"
-    url = os.environ.get("CIVICGRID_DATABASE_URL", "")
-    with tempfile.TemporaryDirectory(prefix="civicgrid-bench-rental-") as tmp:
-        env["CIVICGRID_DATA_DIR"] = tmp
-        env["CIVICGRID_PII_KEY"] = settings.PII_KEY
-        if url.startswith("postgres"):
-            _admin(url, f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
-            _admin(url, f"CREATE DATABASE {SCRATCH_DB}")
-            env["CIVICGRID_DATABASE_URL"] = url.rsplit("/", 1)[0] + f"/{SCRATCH_DB}"
-        else:
-            env.pop("CIVICGRID_DATABASE_URL", None)
-        cli = [sys.executable, "-m", "civicgrid.cli"]
-        try:
-            subprocess.run(
-                [*cli, "init", "--no-progress"], env=env, check=True, stdout=subprocess.DEVNULL
-            )
-            out = subprocess.run(
-                [*cli, "bench", "regrade", "--scale", str(scale), "--json"],
-                env=env,
-                check=True,
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-        finally:
-            if url.startswith("postgres"):
-                _admin(url, f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return scratch.run_in_scratch("regrade", scale, SCRATCH_DB)
 
 
 def _houses(count: int) -> None:
