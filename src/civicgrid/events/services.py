@@ -10,7 +10,6 @@ and on Celery workers in production; ``sweep`` is the periodic supervision.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import time
@@ -18,7 +17,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -29,8 +27,10 @@ from django.utils import timezone
 
 from civicgrid.accounts import pii
 from civicgrid.accounts.models import Department
+from civicgrid.core import uploads
 from civicgrid.core.errors import Conflict, FieldError, NotFound, ServiceError
 from civicgrid.core.queries import one
+from civicgrid.core.uploads import MAX_PHOTO_BYTES, MAX_PHOTOS  # noqa: F401 — channels' limits
 from civicgrid.events import workcal, workflow
 from civicgrid.events.calendar_selectors import calendar
 from civicgrid.events.catalogue_selectors import catalogue
@@ -51,9 +51,6 @@ from civicgrid.triage.suggest import CONFIDENT, suggestions
 
 SYSTEM = "system"
 MAX_DESCRIPTION = 4000
-MAX_PHOTOS = 6
-MAX_PHOTO_BYTES = 5 * 1024 * 1024
-_IMAGE_MAGIC = {b"\xff\xd8\xff": "jpg", b"\x89PNG\r\n\x1a\n": "png", b"RIFF": "webp"}
 CRS = ("wgs84", "gcj02", "bd09")
 
 
@@ -140,42 +137,13 @@ def _check(data: Intake, actor) -> list[FieldError]:
         errors.append(FieldError("lat" if data.lat is None else "lon", "经纬度须同时提供"))
     if data.lon is None and not data.house_code:
         errors.append(FieldError("location", "缺少位置：请提供经纬度（lon、lat）或房屋编码"))
-    if len(data.photos) > MAX_PHOTOS:
-        errors.append(FieldError("photos", f"最多 {MAX_PHOTOS} 张照片"))
-    for i, photo in enumerate(data.photos):
-        if len(photo) > MAX_PHOTO_BYTES:
-            errors.append(FieldError(f"photos.{i}", "照片不能超过 5 MB"))
-        elif _image_type(photo) is None:
-            errors.append(FieldError(f"photos.{i}", "不是 JPEG、PNG 或 WebP 图片"))
+    errors += uploads.photo_errors(data.photos)
     if data.on_spot:
         if "grid_worker" not in _roles(actor) and not getattr(actor, "is_superuser", False):
             errors.append(FieldError("on_spot", "只有网格员可以即巡即办"))
         if not data.photos:
             errors.append(FieldError("photos", "即巡即办须附处置照片"))
     return errors
-
-
-def _image_type(data: bytes) -> str | None:
-    for magic, ext in _IMAGE_MAGIC.items():
-        if data.startswith(magic) and (ext != "webp" or data[8:12] == b"WEBP"):
-            return ext
-    return None
-
-
-def _store_photos(photos: list[bytes]) -> list[dict]:
-    folder = Path(settings.DATA_DIR) / "uploads" / "events"
-    folder.mkdir(parents=True, exist_ok=True)
-    out = []
-    for photo in photos:
-        digest = hashlib.sha256(photo).hexdigest()
-        ext = _image_type(photo)
-        path = folder / f"{digest}.{ext}"
-        if not path.exists():
-            tmp = path.with_suffix(".part")
-            tmp.write_bytes(photo)
-            tmp.replace(path)
-        out.append({"sha256": digest, "type": ext, "size": len(photo)})
-    return out
 
 
 def _place(data: Intake) -> tuple[float | None, float | None, str, str, str]:
@@ -332,7 +300,7 @@ def _build(actor, data: Intake) -> Event:
     first_level = node.route[0][0] if node and node.route else "district"
     now = _now()
     created = data.created_at or now
-    evidence = _store_photos(data.photos) if data.photos else []
+    evidence = uploads.store(data.photos, "events") if data.photos else []
     cipher = pii.cipher() if (data.reporter_name or data.reporter_phone) else None
     event = Event(
         channel=data.channel,

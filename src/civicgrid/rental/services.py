@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -37,7 +36,9 @@ from django.utils import timezone
 
 from civicgrid.accounts import pii
 from civicgrid.audit import services as audit
+from civicgrid.core import uploads
 from civicgrid.core.errors import FieldError, NotFound, ServiceError
+from civicgrid.core.uploads import MAX_PHOTOS
 from civicgrid.registry import codes
 from civicgrid.registry.models import House, Organisation, Person, Residence
 from civicgrid.rental import grading, selectors, signing
@@ -62,7 +63,6 @@ UNDECLARED = ("070401", "出租屋住户未申报居住登记")
 # events in these catalogue branches, linked to a house and not finished, are its open hazards
 HAZARD_PREFIXES = ("0703", "0704", "0705", "0706")
 FINAL_STATUSES = ("closed", "rejected", "merged")
-MAX_PHOTOS = 6
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 
@@ -312,27 +312,10 @@ def check_findings(findings: Any) -> dict[str, Any]:
 
 
 def _store_photos(photos: list[bytes]) -> list[dict]:
-    from civicgrid.events.services import MAX_PHOTO_BYTES, _image_type
-
-    if len(photos) > MAX_PHOTOS:
-        raise ServiceError("输入有误", [FieldError("photos", f"最多 {MAX_PHOTOS} 张照片")])
-    folder = Path(settings.DATA_DIR) / "uploads" / "rental"
-    out = []
-    for i, photo in enumerate(photos):
-        kind = _image_type(photo)
-        if kind is None or len(photo) > MAX_PHOTO_BYTES:
-            raise ServiceError(
-                "输入有误", [FieldError(f"photos.{i}", "须为 5 MB 以内的 JPEG、PNG 或 WebP 图片")]
-            )
-        digest = hashlib.sha256(photo).hexdigest()
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{digest}.{kind}"
-        if not path.exists():
-            tmp = path.with_suffix(".part")
-            tmp.write_bytes(photo)
-            tmp.replace(path)
-        out.append({"sha256": digest, "type": kind, "size": len(photo)})
-    return out
+    errors = uploads.photo_errors(photos)
+    if errors:
+        raise ServiceError("输入有误", errors)
+    return uploads.store(photos, "rental")
 
 
 def _hazard_events(actor, profile, inspection, found: dict, photos: list[bytes]) -> list[str]:
