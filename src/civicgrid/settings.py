@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "civicgrid.accounts",
     "civicgrid.registry",
     "civicgrid.events",
+    "civicgrid.analytics",
     "civicgrid.bench",
     "civicgrid.web",
 ]

@@ -1,0 +1,12 @@
+"""Background work of analytics: monthly reports (a worker in production)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(name="analytics.build_report", acks_late=True)
+def build_report(report_id: int) -> None:
+    from civicgrid.analytics import services
+
+    services.build_report(report_id)
