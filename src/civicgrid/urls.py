@@ -15,5 +15,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("civicgrid.accounts.urls")),
     path("workbench/registry/", include("civicgrid.registry.urls")),
+    path("dashboard/", include("civicgrid.analytics.urls")),
     path("", include("civicgrid.web.urls")),
 ]

@@ -30,7 +30,9 @@ def _get(client, **params):
     return client.get("/api/v1/metrics", {k.rstrip("_"): v for k, v in params.items()})
 
 
-def test_every_district_over_30_days_equals_the_export(history, leader, api, export_rows):
+def test_every_district_over_30_days_equals_the_export(
+    history, leader, api, export_rows, tmp_path, make_user
+):
     assert history.created > 150
     rows = export_rows()
     p = kpi.Period(FIRST, LAST)
@@ -54,11 +56,15 @@ def test_every_district_over_30_days_equals_the_export(history, leader, api, exp
     assert total["avg_working_days"] > 0 and total["fastest_seconds"] >= 0
     assert total["satisfaction_rate"] is not None and total["returned_rate"] is not None
     assert body["previous"]["accepted"] == kpi.compute(rows, p.previous())[""]["accepted"]
+    _a_district_by_month(rows, leader, api)
+    _a_district_leader_by_street(rows, make_user, api, export_rows)
+    _the_cli_writes_the_raw_rows(history, tmp_path)
 
 
-def test_a_district_subtree_by_month_and_by_street(history, leader, api, export_rows):
-    rows = export_rows()
-    code = max({r["district_code"] for r in rows}, key=lambda c: sum(r["district_code"] == c for r in rows))
+def _a_district_by_month(rows, leader, api):
+    code = max(
+        {r["district_code"] for r in rows}, key=lambda c: sum(r["district_code"] == c for r in rows)
+    )
     mine = [r for r in rows if r["district_code"] == code]
     first = LAST - dt.timedelta(days=40)  # spans two months
     body = _get(api(leader), region=code, from_=first, to=LAST, group_by="month").json()
@@ -69,7 +75,25 @@ def test_a_district_subtree_by_month_and_by_street(history, leader, api, export_
     assert_rows_equal(body["total"], kpi.compute(mine, kpi.Period(first, LAST))[""])
 
 
-def test_the_cli_writes_the_raw_rows(history, tmp_path):
+def _a_district_leader_by_street(rows, make_user, api, export_rows):
+    """A district's leader: their default region, their streets only, equal to the export
+    scoped to them."""
+    code = max(
+        {r["district_code"] for r in rows}, key=lambda c: sum(r["district_code"] == c for r in rows)
+    )
+    user = make_user("district_leader", "leader", code)
+    mine = export_rows(user)
+    assert mine and all(r["district_code"] == code for r in mine)
+    assert len(mine) == sum(r["district_code"] == code for r in rows)
+    body = _get(api(user), from_=FIRST, to=LAST, group_by="street").json()
+    assert body["region"]["code"] == code
+    expected = kpi.compute(mine, kpi.Period(FIRST, LAST), KEYS["street"])
+    assert {r["key"] for r in body["items"]} == set(expected) and expected
+    for r in body["items"]:
+        assert_rows_equal(r, expected[r["key"]])
+
+
+def _the_cli_writes_the_raw_rows(history, tmp_path):
     path = tmp_path / "e.csv"
     call_command("export", "events", str(path))
     header = path.read_text(encoding="utf-8-sig").splitlines()[0].split(",")
@@ -84,7 +108,7 @@ def test_the_cli_writes_the_raw_rows(history, tmp_path):
     assert all(r["created_at"].utcoffset() == dt.timedelta(hours=8) for r in rows)
 
 
-def test_a_leader_sees_only_their_subtree(history, make_user, api):
+def test_a_leader_sees_only_their_subtree(make_user, api):
     baoan = api(make_user("baoan", "leader", "440306"))
     ok = _get(baoan, region="440306017", group_by="community")
     assert ok.status_code == 200

@@ -4,21 +4,23 @@ reports generated in the background. Staff only; everything inside the caller's 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from django.http import FileResponse, HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from civicgrid.accounts.auth import staff_auth
 from civicgrid.analytics import scorecards, selectors, services
 
 router = Router(tags=["analytics"], auth=staff_auth)
+FromDate = Annotated[dt.date | None, Query(alias="from", description="起始日期（含）")]
 
 
 @router.get("/metrics", summary="KPI：结案率、按期结案率、平均处置用时、满意率等（DESIGN §10）")
 def metrics(
     request: HttpRequest,
     region: str | None = None,
-    from_: dt.date | None = Query(None, alias="from"),
+    from_: FromDate = None,
     to: dt.date | None = None,
     group_by: str | None = None,
 ):
@@ -29,7 +31,7 @@ def metrics(
 def scorecard(
     request: HttpRequest,
     region: str | None = None,
-    from_: dt.date | None = Query(None, alias="from"),
+    from_: FromDate = None,
     to: dt.date | None = None,
     by: str = "department",
     weights: str | None = None,
@@ -41,7 +43,7 @@ def scorecard(
 def scorecard_xlsx(
     request: HttpRequest,
     region: str | None = None,
-    from_: dt.date | None = Query(None, alias="from"),
+    from_: FromDate = None,
     to: dt.date | None = None,
     by: str = "department",
     weights: str | None = None,
@@ -59,7 +61,7 @@ def scorecard_xlsx(
 @router.post("/reports", response={202: dict}, summary="生成月度报表（后台任务，可查询进度）")
 def request_report(request: HttpRequest, region: str | None = None, month: str | None = None):
     report = services.request_report(request.user, region, month)
-    return 202, services.report_body(report)
+    return Status(202, services.report_body(report))
 
 
 @router.get("/reports/{report_id}", summary="月度报表的进度")
@@ -77,3 +79,10 @@ def report_file(request: HttpRequest, report_id: int):
     )
     resp["Content-Disposition"] = f'attachment; filename="{path.name}"'
     return resp
+
+
+@router.get("/dashboard/watch", summary="超期未办结与问题工单列表")
+def watch(
+    request: HttpRequest, region: str | None = None, limit: Annotated[int, Query(ge=1, le=100)] = 20
+):
+    return selectors.watch_lists(request.user, region, limit)

@@ -59,7 +59,11 @@ def rows(user=None) -> Iterator[list]:
     from civicgrid.accounts.scoping import scope_by_path
     from civicgrid.events.models import Event
 
-    qs = Event.objects.all() if user is None else scope_by_path(Event.objects.all(), user, "region_path")
+    qs = (
+        Event.objects.all()
+        if user is None
+        else scope_by_path(Event.objects.all(), user, "region_path")
+    )
     qs = qs.annotate(lead_tasks=Count("tasks", filter=Q(tasks__lead=True))).order_by("pk")
     fields = [
         "number",
@@ -113,7 +117,9 @@ def export_events(path: Path, *, user=None, actor=None) -> int:
         actor=actor or user,
         object_type="events.event",
         object_id=Path(path).name[:64],
-        region_path=user.jurisdiction.path if user is not None and user.jurisdiction_id else "440300",
+        region_path=user.jurisdiction.path
+        if user is not None and user.jurisdiction_id
+        else "440300",
         extra={"rows": count},
     )
     return count

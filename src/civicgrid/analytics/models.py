@@ -23,12 +23,18 @@ class CalendarDay(models.Model):
         verbose_name = "工作日索引"
         verbose_name_plural = "工作日索引"
 
+    def __str__(self) -> str:
+        return f"{self.date} {'班' if self.workday else '休'}"
+
 
 class CalendarStamp(models.Model):
     """The work-calendar stamp the day index was built from (one row)."""
 
     stamp = models.CharField(max_length=200)
     built_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.stamp
 
 
 class Report(models.Model):

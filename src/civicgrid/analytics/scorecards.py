@@ -242,15 +242,22 @@ def _pct(v: float | None) -> float | None:
 def write_sheet(ws, card: dict) -> None:
     """The ranking as a worksheet: one row per department/street, percentages as numbers."""
     ws.append([f"{card['region']['name']} {BY[card['by']]}考评 {card['from']} 至 {card['to']}"])
-    ws.append(
-        ["权重"] + [f"{MEASURE_LABELS[k]} {w:g}" for k, w in card["weights"].items()]
-    )
+    ws.append(["权重"] + [f"{MEASURE_LABELS[k]} {w:g}" for k, w in card["weights"].items()])
     head = ["排名", "代码", "名称", "得分", "派遣任务数", "应结案数", "黄牌", "红牌"]
     head += [f"{MEASURE_LABELS[k]}（%）" for k in DEFAULT_WEIGHTS]
     ws.append(head)
     for c in card["items"]:
         ws.append(
-            [c["rank"], c["key"], c["name"], c["score"], c["tasks"], c["due"], c["yellow"], c["red"]]
+            [
+                c["rank"],
+                c["key"],
+                c["name"],
+                c["score"],
+                c["tasks"],
+                c["due"],
+                c["yellow"],
+                c["red"],
+            ]
             + [_pct(c[k]) for k in DEFAULT_WEIGHTS]
         )
 

@@ -211,7 +211,9 @@ def _names(group: str, keys: list[str]) -> dict[str, str]:
         from civicgrid.accounts.models import Department
 
         ids = [int(k) for k in keys if k.isdigit()]
-        return {str(pk): n for pk, n in Department.objects.filter(pk__in=ids).values_list("pk", "name")}
+        return {
+            str(pk): n for pk, n in Department.objects.filter(pk__in=ids).values_list("pk", "name")
+        }
     if group == "category":
         from civicgrid.events.models import Category
 
@@ -274,4 +276,62 @@ def metrics(user, region: str | None, first, last, group_by: str | None) -> dict
         "total": total(scope, p),
         "previous": total(scope, p.previous()),
         "last_year": total(scope, p.last_year()),
+    }
+
+
+def watch_lists(user, region: str | None, limit: int = 20) -> dict:
+    """Running events past their deadline (most overdue first) and 问题工单 still open, in the
+    region's subtree. No personal data: number, title, category, department, times."""
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from civicgrid.events import workflow
+    from civicgrid.events.models import Event
+    from civicgrid.events.selectors import category_ref, department_ref
+
+    scope = region_for(user, region)
+    qs = Event.objects.filter(
+        Q(region_path=scope.path) | Q(region_path__startswith=scope.path + ".")
+    )
+    now = timezone.now()
+    fields = (
+        "number",
+        "title",
+        "category_id",
+        "department_id",
+        "deadline",
+        "supervision",
+        "status",
+        "returned_count",
+        "reopened_count",
+        "region_path",
+    )
+
+    def items(q) -> list[dict]:
+        out = []
+        for v in q.values(*fields)[:limit]:
+            cat, dept = category_ref(v["category_id"]), department_ref(v["department_id"])
+            out.append(
+                {
+                    "number": v["number"],
+                    "title": v["title"],
+                    "category": cat["name"] if cat else "",
+                    "department": dept["name"] if dept else "",
+                    "deadline": v["deadline"],
+                    "supervision": v["supervision"],
+                    "status": v["status"],
+                    "returned_count": v["returned_count"],
+                    "reopened_count": v["reopened_count"],
+                }
+            )
+        return out
+
+    overdue = qs.filter(status__in=list(workflow.RUNNING), deadline__lt=now)
+    problem = qs.filter(problem=True, status__in=list(workflow.OPEN))
+    return {
+        "region": {"code": scope.code, "name": scope.name, "level": scope.level},
+        "overdue": items(overdue.order_by("deadline")),
+        "overdue_count": overdue.count(),
+        "problem": items(problem.order_by("-created_at")),
+        "problem_count": problem.count(),
     }

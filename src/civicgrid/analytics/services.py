@@ -166,8 +166,7 @@ def build_report(pk: int) -> None:
             ws.append(head)
             for row in rows:
                 ws.append(
-                    [row["key"], row["name"]]
-                    + [row[k] for k in (*kpi.COUNTS[:5], *kpi.RATES)]
+                    [row["key"], row["name"]] + [row[k] for k in (*kpi.COUNTS[:5], *kpi.RATES)]
                 )
 
         steps = len(SHEETS)
@@ -188,9 +187,11 @@ def build_report(pk: int) -> None:
                 by = kind.removeprefix("rank_")
                 if by == "street" and r.level not in ("city", "district"):
                     continue
-                card = scorecards.scorecard(
-                    report.requested_by, r.code, first, last, by, None
-                ) if report.requested_by else None
+                card = (
+                    scorecards.scorecard(report.requested_by, r.code, first, last, by, None)
+                    if report.requested_by
+                    else None
+                )
                 if card is not None:
                     scorecards.write_sheet(wb.create_sheet(title), card)
             else:
