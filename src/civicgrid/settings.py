@@ -191,4 +191,5 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BEAT_SCHEDULE = {
     "events-sweep": {"task": "events.sweep", "schedule": 60.0},
     "events-relay-outbox": {"task": "events.relay_outbox", "schedule": 5.0},
+    "analytics-refresh-rollup": {"task": "analytics.refresh_rollup", "schedule": 30.0},
 }

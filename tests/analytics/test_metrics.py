@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 
-from civicgrid.analytics import exporting, kpi
+from civicgrid.analytics import exporting, kpi, rollup
 
 from .conftest import END, assert_rows_equal
 
@@ -37,18 +37,12 @@ def test_every_district_over_30_days_equals_the_export(
     rows = export_rows()
     p = kpi.Period(FIRST, LAST)
     client = api(leader)
-    for group, key in KEYS.items():
-        resp = _get(client, region="440300", from_=FIRST, to=LAST, group_by=group)
-        assert resp.status_code == 200, resp.content
-        body = resp.json()
-        expected = kpi.compute(rows, p, key)
-        got = {r["key"]: r for r in body["items"]}
-        assert set(got) == set(expected), group
-        for k, want in expected.items():
-            assert_rows_equal(got[k], want)
-        if group == "district":
-            assert len(got) >= 8  # the simulation reaches most of the city
-            assert all(r["name"] and r["name"] != r["key"] for r in body["items"])
+    body = _every_grouping_equals(client, rows, p)
+    # the same from the daily rollup, once built (and not once it is over a minute old)
+    built = rollup.refresh()
+    assert built["rows"] > 0 and rollup.fresh()
+    assert not rollup.fresh(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=61))
+    body = _every_grouping_equals(client, rows, p)
     total = kpi.compute(rows, p)[""]
     assert_rows_equal(body["total"], total)
     # the numbers are not trivially zero: the history closes, rates and times events
@@ -59,6 +53,22 @@ def test_every_district_over_30_days_equals_the_export(
     _a_district_by_month(rows, leader, api)
     _a_district_leader_by_street(rows, make_user, api, export_rows)
     _the_cli_writes_the_raw_rows(history, tmp_path)
+
+
+def _every_grouping_equals(client, rows, p):
+    for group, key in KEYS.items():
+        resp = _get(client, region="440300", from_=p.first, to=p.last, group_by=group)
+        assert resp.status_code == 200, resp.content
+        body = resp.json()
+        expected = kpi.compute(rows, p, key)
+        got = {r["key"]: r for r in body["items"]}
+        assert set(got) == set(expected), group
+        for k, want in expected.items():
+            assert_rows_equal(got[k], want)
+        if group == "district":
+            assert len(got) >= 8  # the simulation reaches most of the city
+            assert all(r["name"] and r["name"] != r["key"] for r in body["items"])
+    return body
 
 
 def _a_district_by_month(rows, leader, api):

@@ -66,3 +66,40 @@ class Report(models.Model):
     @property
     def audit_region_path(self) -> str:
         return self.region.path
+
+
+class Rollup(models.Model):
+    """Daily KPI contributions (see ``analytics.rollup``): per community (``dim`` 0) or per
+    district × department / class / channel (``dim`` 1–3), per kind and local day(s)."""
+
+    dim = models.SmallIntegerField()
+    district = models.CharField(max_length=6)
+    street = models.CharField(max_length=9)
+    community = models.CharField(max_length=12)
+    dkey = models.CharField(max_length=20)
+    kind = models.SmallIntegerField()
+    d1 = models.IntegerField(null=True)
+    d2 = models.IntegerField(null=True)
+    n = models.IntegerField()
+    x1 = models.IntegerField()
+    x2 = models.IntegerField()
+    x3 = models.IntegerField()
+    secs = models.FloatField()
+    minwall = models.FloatField(null=True)
+
+    class Meta:
+        verbose_name = "指标日汇总"
+        verbose_name_plural = "指标日汇总"
+
+    def __str__(self) -> str:
+        return f"{self.dim}/{self.kind} {self.d1}"
+
+
+class RollupState(models.Model):
+    """When the rollup's snapshot of the events was taken (one row)."""
+
+    snapshot = models.DateTimeField()
+    rows = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.snapshot:%Y-%m-%d %H:%M:%S}"

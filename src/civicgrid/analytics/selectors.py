@@ -22,7 +22,7 @@ GROUPS = {
     "district": "e.district_code",
     "street": "SUBSTR(e.region_path, 15, 9)",
     "community": "SUBSTR(e.region_path, 25, 12)",
-    "department": "CAST(e.department_id AS VARCHAR(20))",
+    "department": "(SELECT d.code FROM accounts_department d WHERE d.id = e.department_id)",
     "category": "SUBSTR(e.category_id, 1, 2)",
     "channel": "e.channel",
     "month": "''",
@@ -175,10 +175,16 @@ def _sql(group: str) -> str:
 _FIELDS = (*kpi.COUNTS, "working_seconds", "fastest_seconds")
 
 
-def counts(scope: Scope, p: kpi.Period, group: str) -> dict[str, dict]:
-    """{group key: kpi counts} for events in ``scope``'s subtree over ``p``."""
+def counts(scope: Scope, p: kpi.Period, group: str, live: bool = False) -> dict[str, dict]:
+    """{group key: kpi counts} for events in ``scope``'s subtree over ``p``: from the rollup
+    when it is fresh and holds this grouping, else live from the events (``live`` forces it)."""
+    from civicgrid.analytics import rollup
     from civicgrid.analytics.services import ensure_calendar
 
+    if not live and rollup.usable(scope.level, group) and rollup.fresh():
+        day0 = dt.date(1970, 1, 1)
+        params = {"f": (p.first - day0).days, "l": (p.last - day0).days, "code": scope.code}
+        return _fetch(rollup.sql(scope.level, group), params)
     ensure_calendar()
     adapt = connection.ops.adapt_datetimefield_value
     params = {
@@ -189,14 +195,20 @@ def counts(scope: Scope, p: kpi.Period, group: str) -> dict[str, dict]:
         "ts": adapt(p.start),
         "te": adapt(p.end),
     }
+    return _fetch(_sql(group), params)
+
+
+def _fetch(sql: str, params: dict) -> dict[str, dict]:
     out: dict[str, dict] = {}
     with connection.cursor() as cur:
-        cur.execute(_sql(group), params)
+        cur.execute(sql, params)
         for row in cur.fetchall():
             acc = dict(zip(_FIELDS, row[1:], strict=True))
             for k in kpi.COUNTS:
                 acc[k] = int(acc[k] or 0)
             acc["working_seconds"] = float(acc["working_seconds"] or 0)
+            if acc["fastest_seconds"] is not None:
+                acc["fastest_seconds"] = float(acc["fastest_seconds"])
             key = NONE_KEY if row[0] is None else str(row[0])
             out[key] = acc
     return out
@@ -225,17 +237,6 @@ def _names(group: str, keys: list[str]) -> dict[str, str]:
     return {}
 
 
-def _key_codes(group: str, keys: list[str]) -> dict[str, str]:
-    """Departments are keyed by their code in answers (the row id stays internal)."""
-    if group != "department":
-        return {k: k for k in keys}
-    from civicgrid.accounts.models import Department
-
-    ids = [int(k) for k in keys if k.isdigit()]
-    codes = dict(Department.objects.filter(pk__in=ids).values_list("pk", "code"))
-    return {k: codes.get(int(k), k) if k.isdigit() else k for k in keys}
-
-
 def rows(scope: Scope, p: kpi.Period, group: str) -> list[dict]:
     """Published metrics rows ``{key, name, …counts, …rates}`` sorted by key."""
     if group == "month":
@@ -246,11 +247,10 @@ def rows(scope: Scope, p: kpi.Period, group: str) -> list[dict]:
         return out
     got = counts(scope, p, group)
     keys = sorted(got)
-    names, codes = _names(group, keys), _key_codes(group, keys)
+    names = _names(group, keys)
     missing = {"department": "未派遣", "category": "未分类"}.get(group, "")
     return [
-        {"key": codes[k], "name": names.get(k, missing if k == NONE_KEY else k)}
-        | kpi.finish(got[k])
+        {"key": k, "name": names.get(k, missing if k == NONE_KEY else k)} | kpi.finish(got[k])
         for k in keys
     ]
 

@@ -15,11 +15,13 @@ _lock = threading.Lock()
 
 
 def _jobs() -> list[tuple[str, float, Callable[[], object]]]:
+    from civicgrid.analytics import rollup
     from civicgrid.events import services
 
     return [
         ("events.sweep", 60.0, services.sweep),
         ("events.relay_outbox", 30.0, services.relay),
+        ("analytics.refresh_rollup", 30.0, rollup.refresh),
     ]
 
 
