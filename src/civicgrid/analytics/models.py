@@ -88,6 +88,8 @@ class Rollup(models.Model):
     minwall = models.FloatField(null=True)
 
     class Meta:
+        # a query reads one dimension's rows, which the rebuild writes together
+        indexes = [models.Index(fields=["dim", "district"], name="rollup_dim_district")]
         verbose_name = "指标日汇总"
         verbose_name_plural = "指标日汇总"
 

@@ -87,9 +87,11 @@ def _facts() -> str:
     """
 
 
+NF = "CAST(NULL AS DOUBLE PRECISION)"  # typed, for the UNION on PostgreSQL
+NI = "CAST(NULL AS INTEGER)"
 # (kind, d1, d2, condition, n, x1, x2, x3, secs, minwall) over the facts ``f``
 _KINDS = [
-    (1, "f.da", "NULL", "f.da IS NOT NULL", "COUNT(*)", "SUM(f.on_spot)", "0", "0", "0", "NULL"),
+    (1, "f.da", NI, "f.da IS NOT NULL", "COUNT(*)", "SUM(f.on_spot)", "0", "0", "0.0", NF),
     (
         2,
         "f.dd",
@@ -99,13 +101,13 @@ _KINDS = [
         "SUM(f.ontime)",
         "SUM(f.reo)",
         "0",
-        "0",
-        "NULL",
+        "0.0",
+        NF,
     ),
     (
         3,
         "f.dh",
-        "NULL",
+        NI,
         "f.dh IS NOT NULL",
         "COUNT(*)",
         "0",
@@ -114,37 +116,43 @@ _KINDS = [
         "SUM(f.work)",
         "MIN(f.wall)",
     ),
-    (4, "f.dc", "NULL", "f.dc IS NOT NULL", "0", "SUM(f.rated)", "SUM(f.sat)", "0", "0", "NULL"),
+    (4, "f.dc", NI, "f.dc IS NOT NULL", "0", "SUM(f.rated)", "SUM(f.sat)", "0", "0.0", NF),
     (
         5,
         "f.dp",
-        "NULL",
+        NI,
         "f.dp IS NOT NULL",
         "COUNT(*)",
         "SUM(f.contacted)",
         "SUM(f.tasks)",
         "SUM(f.returned_count)",
-        "0",
-        "NULL",
+        "0.0",
+        NF,
     ),
 ]
 _COLUMNS = "dim, district, street, community, dkey, kind, d1, d2, n, x1, x2, x3, secs, minwall"
+
+
+_CONST = ("''", NI, NF)
 
 
 def _selects() -> list[str]:
     out = []
     groupings = [
         (0, "f.district", "f.street", "f.community", "''"),
+        (4, "f.district", "f.street", "''", "''"),
+        (5, "f.district", "''", "''", "''"),
         (1, "f.district", "''", "''", "f.dept"),
         (2, "f.district", "''", "''", "f.cls"),
         (3, "f.district", "''", "''", "f.channel"),
     ]
     for dim, district, street, community, dkey in groupings:
         for kind, d1, d2, cond, n, x1, x2, x3, secs, mw in _KINDS:
+            keys = [c for c in (district, street, community, dkey, d1, d2) if c not in _CONST]
             out.append(
                 f"SELECT {dim}, {district}, {street}, {community}, {dkey}, {kind}, {d1}, {d2}, "
                 f"{n}, {x1}, {x2}, {x3}, {secs}, {mw} FROM f WHERE {cond} "
-                f"GROUP BY {district}, {street}, {community}, {dkey}, {d1}, {d2}"
+                f"GROUP BY {', '.join(keys)}"
             )
     return out
 
@@ -195,25 +203,46 @@ def usable(scope_level: str, group: str) -> bool:
     return scope_level in ("city", "district")
 
 
-def _between(col: str) -> str:
-    return f"({col} BETWEEN %(f)s AND %(l)s)"
+_RANK = {"city": 0, "district": 1, "street": 2, "community": 3}
+_DIM_AT = {0: 5, 1: 5, 2: 4, 3: 0}  # the coarsest region rollup that still tells them apart
 
 
-def sql(scope_level: str, group: str) -> str:
-    due = f"({_between('d1')} OR {_between('d2')})"
-    closed = f"{due} AND d2 <= %(l)s"
+def _dim(scope_level: str, group: str) -> int:
+    if group in DIMS:
+        return DIMS[group]
+    return _DIM_AT[max(_RANK.get(scope_level, 3), _RANK.get(group, 0))]
+
+
+def sql(scope_level: str, group: str, months: list[tuple[str, int, int]] | None = None) -> str:
+    """The counts in ``selectors._FIELDS`` order per group key; with ``months`` (label, first
+    day, last day) one scan answers every month, keyed by label."""
+    lo, hi = ("m.mf", "m.ml") if months else ("%(f)s", "%(l)s")
+
+    def between(col: str) -> str:
+        return f"({col} BETWEEN {lo} AND {hi})"
+
+    due = f"({between('d1')} OR {between('d2')})"
+    closed = f"{due} AND d2 <= {hi}"
+    dim = _dim(scope_level, group)
     key = {"district": "district", "street": "street", "community": "community"}.get(group)
-    dim = DIMS.get(group, 0)
-    key = key or ("dkey" if dim else "''")
+    key = "m.label" if months else key or ("dkey" if group in DIMS else "''")
     where = [f"dim = {dim}"]
     if scope_level in REGION_LEVELS:
         where.append(f"{scope_level} = %(code)s")
-    where.append("(d1 BETWEEN %(f)s AND %(l)s OR d2 BETWEEN %(f)s AND %(l)s)")
+    source = "analytics_rollup"
+    if months:
+        values = " UNION ALL ".join(
+            f"SELECT '{label}' AS label, {int(f)} AS mf, {int(lo_)} AS ml"
+            for label, f, lo_ in months
+        )
+        source += f" JOIN ({values}) m ON {due}"
+    else:
+        where.append(due)
 
     def s(kind: int, cond: str, col: str) -> str:
         return f"SUM(CASE WHEN kind = {kind} AND {cond} THEN {col} ELSE 0 END)"
 
-    a, h, c, p = (_between("d1"),) * 4
+    a = h = c = p = between("d1")
     return f"""
     SELECT {key},
       {s(1, a, "n")}, {s(1, a, "x1")},
@@ -222,7 +251,7 @@ def sql(scope_level: str, group: str) -> str:
       {s(5, p, "n")}, {s(5, p, "x1")}, {s(5, p, "x2")}, {s(5, p, "x3")},
       {s(3, h, "secs")},
       MIN(CASE WHEN kind = 3 AND {h} THEN minwall END)
-    FROM analytics_rollup
+    FROM {source}
     WHERE {" AND ".join(where)}
-    GROUP BY {key}
+    {"" if key == "''" else f"GROUP BY {key}"}
     """

@@ -181,10 +181,21 @@ def counts(scope: Scope, p: kpi.Period, group: str, live: bool = False) -> dict[
     from civicgrid.analytics import rollup
     from civicgrid.analytics.services import ensure_calendar
 
+    day0 = dt.date(1970, 1, 1)
     if not live and rollup.usable(scope.level, group) and rollup.fresh():
-        day0 = dt.date(1970, 1, 1)
         params = {"f": (p.first - day0).days, "l": (p.last - day0).days, "code": scope.code}
-        return _fetch(rollup.sql(scope.level, group), params)
+        months = None
+        if group == "month":
+            months = [
+                (label, (sub.first - day0).days, (sub.last - day0).days)
+                for label, sub in p.months()
+            ]
+        return _fetch(rollup.sql(scope.level, group, months), params)
+    if group == "month":
+        return {
+            label: counts(scope, sub, "", live=True).get("", kpi.empty())
+            for label, sub in p.months()
+        }
     ensure_calendar()
     adapt = connection.ops.adapt_datetimefield_value
     params = {
@@ -240,11 +251,11 @@ def _names(group: str, keys: list[str]) -> dict[str, str]:
 def rows(scope: Scope, p: kpi.Period, group: str) -> list[dict]:
     """Published metrics rows ``{key, name, …counts, …rates}`` sorted by key."""
     if group == "month":
-        out = []
-        for label, sub in p.months():
-            acc = counts(scope, sub, "").get("", kpi.empty())
-            out.append({"key": label, "name": label} | kpi.finish(acc))
-        return out
+        got = counts(scope, p, "month")
+        return [
+            {"key": label, "name": label} | kpi.finish(got.get(label, kpi.empty()))
+            for label, _ in p.months()
+        ]
     got = counts(scope, p, group)
     keys = sorted(got)
     names = _names(group, keys)
