@@ -32,6 +32,7 @@ import time
 from django.db import connection, transaction
 
 MAX_AGE = dt.timedelta(seconds=60)
+LOCK_KEY = 0x63677231  # pg advisory lock of the rebuild
 DIMS = {"department": 1, "category": 2, "channel": 3}
 REGION_LEVELS = ("district", "street", "community")
 
@@ -168,6 +169,11 @@ def refresh() -> dict:
     materialized = "MATERIALIZED " if connection.vendor == "postgresql" else ""
     with transaction.atomic(), connection.cursor() as cur:
         if connection.vendor == "postgresql":
+            # one rebuild at a time: every server process schedules it, and two concurrent
+            # DELETE + INSERT would each keep their own rows (SQLite serialises writers itself)
+            cur.execute("SELECT pg_try_advisory_xact_lock(%s)", [LOCK_KEY])
+            if not cur.fetchone()[0]:
+                return {"rows": 0, "seconds": 0.0, "skipped": True}
             cur.execute("SET LOCAL work_mem = '256MB'")
         cur.execute("DELETE FROM analytics_rollup")
         cur.execute(
