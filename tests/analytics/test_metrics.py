@@ -144,3 +144,19 @@ def test_bad_parameters_are_named(leader, api, params, field):
     resp = _get(api(leader), **params)
     assert resp.status_code == 422, resp.content
     assert field in [e["field"] for e in resp.json()["errors"]]
+
+
+def test_the_dashboard_page_is_for_staff_within_their_jurisdiction(make_user):
+    from django.test import Client
+
+    anonymous = Client().get("/dashboard/")
+    assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
+    client = Client()
+    client.force_login(make_user("baoan_page", "leader", "440306"))
+    page = client.get("/dashboard/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "宝安区 治理驾驶舱" in text and "超期未办结" in text and "问题工单" in text
+    assert 'data-child-level="street"' in text  # the map drills into the district's streets
+    assert client.get("/dashboard/?region=440306017").status_code == 200
+    assert client.get("/dashboard/?region=440305").status_code == 404  # 南山: not theirs
