@@ -158,38 +158,6 @@ def _selects() -> list[str]:
     return out
 
 
-_SETS = [
-    ("f.district", "f.street", "f.community"),
-    ("f.district", "f.street"),
-    ("f.district",),
-    ("f.district", "f.dept"),
-    ("f.district", "f.cls"),
-    ("f.district", "f.channel"),
-]
-_DIM_OF_SET = (
-    "CASE WHEN GROUPING(f.dept) = 0 THEN 1 WHEN GROUPING(f.cls) = 0 THEN 2 "
-    "WHEN GROUPING(f.channel) = 0 THEN 3 WHEN GROUPING(f.community) = 0 THEN 0 "
-    "WHEN GROUPING(f.street) = 0 THEN 4 ELSE 5 END"
-)
-
-
-def _grouping_sets() -> list[str]:
-    """PostgreSQL: the same rows as ``_selects``, one scan of the facts per kind (GROUPING
-    SETS) instead of one per kind and dimension. Columns a set does not group come out NULL,
-    which never occurs in the facts, so they mark the dimension."""
-    out = []
-    for kind, d1, d2, cond, n, x1, x2, x3, secs, mw in _KINDS:
-        days = [c for c in (d1, d2) if c not in _CONST]
-        sets = ", ".join("(" + ", ".join([*cols, *days]) + ")" for cols in _SETS)
-        out.append(
-            f"SELECT {_DIM_OF_SET}, f.district, COALESCE(f.street, ''), "
-            f"COALESCE(f.community, ''), COALESCE(f.dept, f.cls, f.channel, ''), {kind}, "
-            f"{d1}, {d2}, {n}, {x1}, {x2}, {x3}, {secs}, {mw} FROM f WHERE {cond} "
-            f"GROUP BY GROUPING SETS ({sets})"
-        )
-    return out
-
-
 def refresh() -> dict:
     """Rebuild the rollup from the events, in one transaction; returns its size and time."""
     from civicgrid.analytics.models import RollupState
@@ -210,10 +178,7 @@ def refresh() -> dict:
         cur.execute("DELETE FROM analytics_rollup")
         cur.execute(
             f"INSERT INTO analytics_rollup ({_COLUMNS}) "
-            f"WITH f AS {materialized}({_facts()}) "
-            + " UNION ALL ".join(
-                _grouping_sets() if connection.vendor == "postgresql" else _selects()
-            ),
+            f"WITH f AS {materialized}({_facts()}) " + " UNION ALL ".join(_selects()),
             {},  # with parameters, so that %% reads as % on both databases
         )
         rows = cur.rowcount
