@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "civicgrid.webhooks",
     "civicgrid.rental",
     "civicgrid.triage",
+    "civicgrid.analytics",
     "civicgrid.bench",
     "civicgrid.web",
 ]
@@ -196,4 +197,5 @@ CELERY_BEAT_SCHEDULE = {
     "events-relay-outbox": {"task": "events.relay_outbox", "schedule": 5.0},
     "webhooks-deliver": {"task": "webhooks.deliver", "schedule": 10.0},
     "rental-schedule": {"task": "rental.schedule", "schedule": 3600.0},
+    "analytics-refresh-rollup": {"task": "analytics.refresh_rollup", "schedule": 30.0},
 }

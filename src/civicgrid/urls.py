@@ -18,5 +18,6 @@ urlpatterns = [
     path("open311/", include("civicgrid.open311.urls")),
     path("", include("civicgrid.rental.urls")),
     path("workbench/hotspots/", include("civicgrid.triage.urls")),
+    path("dashboard/", include("civicgrid.analytics.urls")),
     path("", include("civicgrid.web.urls")),
 ]

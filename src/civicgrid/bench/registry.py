@@ -40,8 +40,15 @@ def _classify(scale: float) -> dict:
     return bench.run(scale)
 
 
+def _dashboard(scale: float) -> dict:
+    from civicgrid.bench import dashboard
+
+    return dashboard.run(scale)
+
+
 BENCHMARKS: dict[str, tuple[str, Callable[[float], dict]]] = {
     "classify": ("20,000 appeals (× scale) through the triage model vs. bare sklearn", _classify),
+    "dashboard": ("10 M events (× scale): metrics per group_by over 90 days vs DuckDB", _dashboard),
     "import": ("F × Shenzhen generated to CSV and imported, vs. bare COPY/executemany", _import),
     "intake": ("60 s of POST /api/v1/events over HTTP vs. a bare endpoint, same server", _intake),
     "locate": ("1,000,000 random points (× scale) located in the full grid set", _locate),

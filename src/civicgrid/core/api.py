@@ -122,6 +122,7 @@ def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
 
 def _mount_routers() -> None:
     from civicgrid.accounts.api import router as accounts_router
+    from civicgrid.analytics.api import router as analytics_router
     from civicgrid.audit.api import router as audit_router
     from civicgrid.events.api import router as events_router
     from civicgrid.geo.api import router as geo_router
@@ -136,6 +137,7 @@ def _mount_routers() -> None:
     api.add_router("/", rental_router)
     api.add_router("/audit", audit_router)
     api.add_router("/triage", triage_router)
+    api.add_router("/", analytics_router)
 
     from django.conf import settings
 

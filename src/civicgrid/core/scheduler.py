@@ -15,6 +15,7 @@ _lock = threading.Lock()
 
 
 def _jobs() -> list[tuple[str, float, Callable[[], object]]]:
+    from civicgrid.analytics import rollup
     from civicgrid.events import services
     from civicgrid.rental import services as rental
     from civicgrid.webhooks.services import deliver_due
@@ -24,6 +25,7 @@ def _jobs() -> list[tuple[str, float, Callable[[], object]]]:
         ("events.relay_outbox", 30.0, services.relay),
         ("webhooks.deliver", 5.0, deliver_due),
         ("rental.schedule", 3600.0, rental.schedule),
+        ("analytics.refresh_rollup", 30.0, rollup.refresh),
     ]
 
 

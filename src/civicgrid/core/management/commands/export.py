@@ -9,14 +9,15 @@ from django.core.management.base import BaseCommand, CommandError
 
 class Command(BaseCommand):
     help = (
-        "导出：buildings、houses、persons、organisations、places（与导入相同的列）。"
+        "导出：buildings、houses、persons、organisations、places（与导入相同的列）；"
+        "events（KPI 原始行，DESIGN §10）。"
         "默认脱敏；--user 按该用户辖区导出；--unmasked 仅限服务器运维人员，且记入审计"
     )
 
     def add_arguments(self, parser):
         from civicgrid.registry.exporters import EXPORTS
 
-        parser.add_argument("kind", choices=sorted(EXPORTS))
+        parser.add_argument("kind", choices=sorted([*EXPORTS, "events"]))
         parser.add_argument("file", type=Path)
         parser.add_argument("--user", help="按该用户的辖区导出（脱敏）")
         parser.add_argument(
@@ -38,6 +39,11 @@ class Command(BaseCommand):
                 user = get_user(o["user"])
             except ServiceError as exc:
                 raise CommandError(str(exc)) from None
-        count = export_file(kind, file, user=user, unmasked=o["unmasked"], actor="cli")
+        if kind == "events":  # the raw rows of the KPIs (DESIGN §10); no personal data
+            from civicgrid.analytics.exporting import export_events
+
+            count = export_events(file, user=user, actor="cli")
+        else:
+            count = export_file(kind, file, user=user, unmasked=o["unmasked"], actor="cli")
         note = "（未脱敏，已记入审计）" if o["unmasked"] else "（已脱敏）"
         self.stdout.write(f"已导出 {count} 行到 {file}{note}")

@@ -1,0 +1,83 @@
+"""A leader opens /dashboard/ in Chromium: Chinese labels, KPI tiles, charts and the map, and
+every number shown equals the metrics API's."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.e2e.conftest import ADMIN_PASSWORD, E2E_DB, E2E_SCALE, _serve, screenshot
+from tests.instance import instance
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def served_with_history(tmp_path_factory):
+    """An instance with ten days of simulated events (its own database)."""
+    data_dir = tmp_path_factory.mktemp("e2e-dash")
+    args = ("--scale", str(E2E_SCALE), "--history-days", "10")
+    with instance(data_dir, E2E_DB + "_dash", *args) as env:
+        yield from _serve(env, data_dir)
+
+
+def _login(page, base: str, next_url: str) -> None:
+    page.goto(f"{base}/accounts/login/?next={next_url}")
+    page.fill("#id_username", "e2e_admin")
+    page.fill("#id_password", ADMIN_PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="登录").click()
+
+
+def _api(page, url: str) -> dict:
+    return page.evaluate("u => fetch(u, {credentials: 'same-origin'}).then(r => r.json())", url)
+
+
+def test_dashboard_shows_the_apis_numbers(served_with_history, page):
+    base = served_with_history
+    _login(page, base, "/dashboard/")
+    page.wait_for_selector("body[data-dashboard=ready]", timeout=30_000)
+    assert "治理驾驶舱" in page.locator("h1").inner_text()
+    tiles = page.locator("#tiles").inner_text()
+    for text in ("受理量", "结案率", "按期结案率", "平均处置用时", "最快用时", "满意率", "较上期"):
+        assert text in tiles, text
+    main = page.locator("main").inner_text()
+    for text in ("各月趋势", "事项大类", "渠道", "超期未办结", "问题工单", "下级区域指标"):
+        assert text in main, text
+    first = page.input_value("input[name=from]")
+    last = page.input_value("input[name=to]")
+    body = _api(page, f"/api/v1/metrics?region=440300&from={first}&to={last}")
+    assert body["total"]["accepted"] > 0
+    for tile in page.locator(".kpi-tile").all():
+        key = tile.get_attribute("data-kpi")
+        shown = tile.get_attribute("data-value")
+        want = body["total"][key]
+        assert (shown == "" and want is None) or float(shown) == pytest.approx(want), key
+    # the channel chart and the district table hold the API's numbers
+    channels = _api(page, f"/api/v1/metrics?region=440300&from={first}&to={last}&group_by=channel")
+    pie = page.evaluate(
+        "() => echarts.getInstanceByDom(document.getElementById('chart-channel'))"
+        ".getOption().series[0].data"
+    )
+    assert {d["name"]: d["value"] for d in pie} == {
+        r["name"]: r["accepted"] for r in channels["items"]
+    }
+    districts = _api(
+        page, f"/api/v1/metrics?region=440300&from={first}&to={last}&group_by=district"
+    )
+    for r in districts["items"]:
+        cell = page.locator(f"#child-table tr[data-key='{r['key']}'] td[data-kpi=accepted]")
+        assert cell.inner_text() == str(r["accepted"])
+    assert int(page.get_attribute("#dash-map", "data-features")) >= 9
+    screenshot(page, "dashboard-city")
+    # drill down to the busiest district from the table
+    busiest = max(districts["items"], key=lambda r: r["accepted"])
+    with page.expect_navigation():
+        page.locator(f"#child-table tr[data-key='{busiest['key']}'] a").click()
+    page.wait_for_selector("body[data-dashboard=ready]", timeout=30_000)
+    assert busiest["name"] in page.locator("h1").inner_text()
+    value = page.get_attribute(".kpi-tile[data-kpi=accepted]", "data-value")
+    sub = _api(page, f"/api/v1/metrics?region={busiest['key']}&from={first}&to={last}")
+    assert int(value) == sub["total"]["accepted"] == busiest["accepted"]
+    assert json.dumps(sub["region"], ensure_ascii=False).count(busiest["name"]) == 1
