@@ -142,11 +142,23 @@ def test_unsatisfied_rating_reopens_for_rehandling(report, clients):
         assert act(c[who], number, action, **extra).status_code == 200, (action,)
     body = act(c["citizen"], number, "rate", rating="unsatisfied", note="没拆干净").json()
     assert body["status"] == "dispatched" and body["reopened_count"] == 1
-    assert body["department"]["code"] == "440306-CG" and body["rating"] == ""
+    # the verdict stays on the event (it counts in 满意率) until the next closure is rated
+    assert body["department"]["code"] == "440306-CG" and body["rating"] == "unsatisfied"
     actions = [t["action"] for t in body["timeline"]][-3:]
     assert actions == ["rate", "reopen", "dispatch"]
     # the new handling is a new task with a new deadline
     assert Task.objects.filter(event__number=number, status="pending", lead=True).count() == 1
+    for who, action, extra in [
+        ("cg", "sign", {}),
+        ("cg", "resolve", {"note": "已拆除"}),
+        ("dispatcher", "verify", {}),
+        ("dispatcher", "close", {}),
+    ]:
+        assert act(c[who], number, action, **extra).status_code == 200, (action,)
+    again = act(c["citizen"], number, "rate", rating="basic")
+    assert again.status_code == 200 and again.json()["rating"] == "basic"
+    twice = act(c["citizen"], number, "rate", rating="satisfied")
+    assert twice.status_code == 409
 
 
 def test_failed_verification_sends_the_work_back(report, clients):

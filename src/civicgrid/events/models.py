@@ -315,6 +315,14 @@ class Event(models.Model):
         return self.number or f"#{self.pk}"
 
     @property
+    def rated_this_closure(self) -> bool:
+        """The citizen has rated the current closure. A rating stays on the event through a
+        重办 (an unsatisfied verdict counts in 满意率) and is replaced by the next one."""
+        return bool(
+            self.rating and self.rated_at and self.closed_at and self.rated_at >= self.closed_at
+        )
+
+    @property
     def audit_region_path(self) -> str:
         return self.region_path
 

@@ -1090,7 +1090,7 @@ def _do_rate(actor, event, p):
     privileged = "operator" in roles or _is_system(actor) or actor.is_superuser
     if not privileged and event.reporter_id != actor.pk:
         raise NotFound(f"事件 {event.number} 不存在")
-    if event.rating:
+    if event.rated_this_closure:
         raise Conflict("该事件已评价", [FieldError("rating", "每次结案只能评价一次")])
     event.rating, event.rated_at = rating, _now()
     event.save()
@@ -1111,9 +1111,8 @@ def _do_rate(actor, event, p):
 def _reopen(actor, event: Event, note: str) -> None:
     lead = event.department
     event.reopened_count += 1
+    # the rating stays: an unsatisfied verdict counts until the citizen rates the next closure
     event.resolved_at = event.verified_at = event.closed_at = None
-    event.rating = ""
-    event.rated_at = None
     event.status = Status.ACCEPTED
     event.deadline = None
     _entry(event, actor, "reopen", Status.CLOSED, Status.ACCEPTED, note=note, public=True)

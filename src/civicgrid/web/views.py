@@ -178,7 +178,7 @@ def _track_context(request, event, rate_form=None) -> dict:
         "status_label": workflow.STATUS_LABELS[event.status],
         "steps": steps,
         "rating_label": workflow.RATINGS.get(event.rating, ""),
-        "can_rate": event.status == "closed" and not event.rating,
+        "can_rate": event.status == "closed" and not event.rated_this_closure,
         "rate_form": rate_form or forms.RateForm(initial={"code": known}),
     }
 
