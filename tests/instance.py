@@ -12,14 +12,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from civicgrid.bench.scratch import admin
+
 CLI = [sys.executable, "-m", "civicgrid.cli"]
-
-
-def _postgres(url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(sql)
 
 
 @contextmanager
@@ -29,8 +24,8 @@ def instance(data_dir: Path, database: str, *init_args: str) -> Iterator[dict[st
     env["CIVICGRID_DATA_DIR"] = str(data_dir)
     pg_url = os.environ.get("CIVICGRID_DATABASE_URL", "")
     if pg_url.startswith("postgres"):
-        _postgres(pg_url, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
-        _postgres(pg_url, f"CREATE DATABASE {database}")
+        admin(pg_url, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        admin(pg_url, f"CREATE DATABASE {database}")
         env["CIVICGRID_DATABASE_URL"] = pg_url.rsplit("/", 1)[0] + f"/{database}"
     try:
         subprocess.run(
@@ -43,4 +38,4 @@ def instance(data_dir: Path, database: str, *init_args: str) -> Iterator[dict[st
         yield env
     finally:
         if pg_url.startswith("postgres"):
-            _postgres(pg_url, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+            admin(pg_url, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")

@@ -16,16 +16,14 @@ checks that both give the same counts.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-SCRATCH_FLAG = "CIVICGRID_BENCH_SCRATCH"
+from civicgrid.bench import scratch
+
 SCRATCH_DB = os.environ.get("CIVICGRID_BENCH_DASHBOARD_DB", "civicgrid_bench_dashboard")
 FULL = 10_000_000
 BATCH = 500_000
@@ -37,45 +35,9 @@ REPEAT = 3
 
 def run(scale: float) -> dict:
     """Set up the scratch PostgreSQL database, measure there (a subprocess), drop it."""
-    if os.environ.get(SCRATCH_FLAG) == "1":
+    if scratch.inside():
         return measure(scale)
-    from django.conf import settings
-
-    url = os.environ.get("CIVICGRID_DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        url = os.environ.get(
-            "CIVICGRID_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
-        )
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env[SCRATCH_FLAG] = "1"
-    env["CIVICGRID_PII_KEY"] = settings.PII_KEY
-    env["CIVICGRID_DATABASE_URL"] = url.rsplit("/", 1)[0] + f"/{SCRATCH_DB}"
-    cli = [sys.executable, "-m", "civicgrid.cli"]
-    with tempfile.TemporaryDirectory(prefix="civicgrid-bench-dash-") as tmp:
-        env["CIVICGRID_DATA_DIR"] = tmp
-        _admin(url, f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
-        _admin(url, f"CREATE DATABASE {SCRATCH_DB}")
-        try:
-            subprocess.run(
-                [*cli, "init", "--no-progress"], env=env, check=True, stdout=subprocess.DEVNULL
-            )
-            out = subprocess.run(
-                [*cli, "bench", "dashboard", "--scale", str(scale), "--json"],
-                env=env,
-                check=True,
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-        finally:
-            _admin(url, f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def _admin(url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(sql)
+    return scratch.run_in_scratch("dashboard", scale, SCRATCH_DB, postgres_only=True)
 
 
 # --- generation ------------------------------------------------------------------------------

@@ -26,14 +26,21 @@ def inside() -> bool:
     return os.environ.get(SCRATCH_FLAG) == "1"
 
 
-def run_in_scratch(name: str, scale: float, database: str) -> dict:
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def run_in_scratch(name: str, scale: float, database: str, postgres_only: bool = False) -> dict:
     """``civicgrid bench NAME --scale F --json`` on a fresh ``civicgrid init`` in ``database``
-    (PostgreSQL) or a temporary SQLite file; returns its JSON result and drops the database."""
+    (PostgreSQL) or a temporary SQLite file; returns its JSON result and drops the database.
+    A benchmark defined on PostgreSQL (``postgres_only``) uses the local server when the
+    configured database is SQLite (``CIVICGRID_BENCH_POSTGRES`` names another)."""
     from django.conf import settings
 
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     env[SCRATCH_FLAG] = "1"
     url = os.environ.get("CIVICGRID_DATABASE_URL", "")
+    if postgres_only and not url.startswith("postgres"):
+        url = os.environ.get("CIVICGRID_BENCH_POSTGRES", LOCAL_POSTGRES)
     postgres = url.startswith("postgres")
     with tempfile.TemporaryDirectory(prefix=f"civicgrid-bench-{name}-") as tmp:
         env["CIVICGRID_DATA_DIR"] = tmp
