@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
@@ -442,7 +443,7 @@ WITH n AS (SELECT nextval(pg_get_serial_sequence('events_event', 'id')) AS id),
 e AS (
     INSERT INTO events_event
     SELECT r.* FROM n, LATERAL jsonb_populate_record(NULL::events_event, %s::jsonb
-        || jsonb_build_object('id', n.id, 'number', %s || lpad(n.id::text, 7, '0'))) r
+        || jsonb_build_object('id', n.id, 'number', %s::text || lpad(n.id::text, 7, '0'))) r
     ON CONFLICT (channel, source_ref) WHERE source_ref <> '' DO NOTHING
     RETURNING id, number
 ),
@@ -460,6 +461,9 @@ o AS (
 )
 SELECT id, number FROM e
 """
+
+
+_ONLY_WHEN_ASKED = 2**31 - 1  # a prepare threshold no statement reaches by repetition
 
 
 def _insert_new(event: Event, actor) -> bool:
@@ -480,8 +484,16 @@ def _insert_new(event: Event, actor) -> bool:
     )
     box = Outbox(kind="intake", created_at=_now())
     day = f"{timezone.localtime(event.created_at):%Y%m%d}"
-    with connection.cursor() as cur:
-        cur.execute(_INSERT_NEW, [_record(event), day, _record(entry), _record(box)])
+    params = [_record(event), day, _record(entry), _record(box)]
+    # Bound on the server and prepared once per connection: PostgreSQL parses and plans
+    # this three-insert statement once, not on every report (Django's cursors bind on the
+    # client, which rules preparing out). Same connection, same transaction state.
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:  # Django's default turns preparing off altogether;
+        raw.prepare_threshold = _ONLY_WHEN_ASKED  # now only ``prepare=True`` prepares
+    with connection.wrap_database_errors, psycopg.Cursor(raw) as cur:
+        cur.execute(_INSERT_NEW, params, prepare=True)
         row = cur.fetchone()
     if row is None:
         return False
