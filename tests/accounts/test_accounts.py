@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
@@ -238,6 +240,38 @@ def test_without_its_tracking_connection_the_process_keeps_no_copy(make_user, ca
     assert local.entries
     redis_cache.client_kill_filter(_type="normal", skipme=True)  # every other connection
     assert client.get("/api/v1/me").status_code == 200  # from the shared cache / database
+    ApiToken.objects.filter(pk=token.pk).update(revoked_at=token.created_at)
+    redis_cache.delete(*redis_cache.keys("*token:*"))
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_without_tracking_every_call_asks_the_shared_cache_and_retries_only_later(
+    make_user, capsys, redis_cache, monkeypatch
+):
+    """A Redis that refuses tracking (or is unreachable for it): no copy is kept, calls
+    still work through the shared cache, and the connection is not retried on every call."""
+    import redis
+
+    from civicgrid.accounts import token_cache
+
+    plain = redis.ConnectionPool.make_connection
+    attempts = []
+
+    def refuse_tracking(pool):  # the tracking connection is the only RESP3 one
+        if pool.connection_kwargs.get("protocol") == 3:
+            attempts.append(pool)
+            raise redis.ConnectionError("unknown command 'CLIENT'")
+        return plain(pool)
+
+    monkeypatch.setattr(redis.ConnectionPool, "make_connection", refuse_tracking)
+    client, token = _token_client(make_user, capsys, "old")
+    local = token_cache.tracker()
+    local._drop()
+    for _ in range(3):
+        assert client.get("/api/v1/me").status_code == 200
+    assert local.conn is None and not local.entries
+    assert len(attempts) == 1
+    assert local.retry_at > time.monotonic() + token_cache.RETRY_SECONDS - 5
     ApiToken.objects.filter(pk=token.pk).update(revoked_at=token.created_at)
     redis_cache.delete(*redis_cache.keys("*token:*"))
     assert client.get("/api/v1/me").status_code == 401

@@ -32,6 +32,9 @@ from django.core.cache import cache, caches
 log = logging.getLogger(__name__)
 
 
+RETRY_SECONDS = 30  # after a failed tracking connection, ask the shared cache until then
+
+
 class _Tracker:
     def __init__(self, url: str, prefix: str) -> None:
         self.url = url
@@ -41,6 +44,7 @@ class _Tracker:
         self.entries: dict[str, tuple[object, float]] = {}
         self.generation = 0  # bumped by every invalidation: a fill read before it is stale
         self.conn = None
+        self.retry_at = 0.0
 
     # -- the tracking connection (callers hold the lock) --
 
@@ -56,6 +60,8 @@ class _Tracker:
     def _connect(self) -> bool:
         import redis
 
+        if time.monotonic() < self.retry_at:
+            return False
         try:
             pool = redis.ConnectionPool.from_url(self.url, protocol=3)
             conn = pool.make_connection()
@@ -63,8 +69,9 @@ class _Tracker:
             conn.send_command("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", self.prefix)
             conn.read_response()
             conn._parser.set_invalidation_push_handler(self._invalidated)
-        except Exception:
+        except Exception:  # e.g. a Redis without CLIENT TRACKING (before 6.0)
             log.warning("token cache: no tracking connection, using the shared cache only")
+            self.retry_at = time.monotonic() + RETRY_SECONDS
             return False
         self.conn = conn
         self.entries.clear()  # nothing seen before tracking started can be trusted
