@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
@@ -156,4 +158,120 @@ def test_a_changed_user_is_seen_at_once_despite_the_token_cache(make_user, api, 
     from civicgrid.accounts.backends import forget_permissions
 
     forget_permissions(user.pk)  # what every service and the admin do after a change
+    assert client.get("/api/v1/me").status_code == 401
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The production set-up: a Redis cache shared by every process (db 11 is ours)."""
+    import redis
+
+    url = "redis://127.0.0.1:6379/11"
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    }
+    settings.TOKEN_CACHE_SECONDS = 30
+    server = redis.Redis.from_url(url)  # stands for another process: a connection of its own
+    server.flushdb()
+    yield server
+    server.flushdb()
+
+
+def _token_client(make_user, capsys, username: str) -> tuple[Client, ApiToken]:
+    make_user(username, "leader", "440300")
+    call_command("token", username)
+    clear = capsys.readouterr().out.strip().splitlines()[-1]
+    return Client(headers={"Authorization": f"Bearer {clear}"}), ApiToken.objects.get(
+        user__username=username
+    )
+
+
+def test_a_token_revoked_by_another_process_is_refused_on_the_next_call(
+    make_user, capsys, redis_cache
+):
+    """A process keeps the tokens it has seen in memory, yet a revocation made anywhere
+    else (the database row, then the shared cache entry deleted) is refused at once."""
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from civicgrid.accounts import token_cache
+    from civicgrid.accounts.services import token_cache_key
+
+    client, token = _token_client(make_user, capsys, "far")
+    assert client.get("/api/v1/me").json()["username"] == "far"
+    assert client.get("/api/v1/me").json()["username"] == "far"
+    key = cache.make_key(token_cache_key(token.digest))
+    assert key in token_cache.tracker().entries  # served from this process's copy now
+    ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
+    assert client.get("/api/v1/me").status_code == 200  # the copy, as the shared cache
+    redis_cache.delete(key)  # what revoke_token does in the other process
+    assert client.get("/api/v1/me").status_code == 401
+    assert key not in token_cache.tracker().entries
+
+
+def test_the_process_copy_follows_user_changes_and_cache_flushes(make_user, capsys, redis_cache):
+    from civicgrid.accounts import services as accounts
+    from civicgrid.accounts.backends import forget_permissions
+
+    client, token = _token_client(make_user, capsys, "near")
+    for _ in range(2):
+        assert client.get("/api/v1/me").json()["jurisdiction"]["code"] == "440300"
+    accounts.save_user("test", "near", role="leader", region_code="440305")
+    assert client.get("/api/v1/me").json()["jurisdiction"]["code"] == "440305"
+    User.objects.filter(pk=token.user_id).update(is_active=False)
+    redis_cache.flushdb()  # a flush drops every copy too
+    assert client.get("/api/v1/me").status_code == 401
+    User.objects.filter(pk=token.user_id).update(is_active=True)
+    forget_permissions(token.user_id)
+    assert client.get("/api/v1/me").status_code == 200
+    User.objects.filter(pk=token.user_id).update(is_active=False)
+    forget_permissions(token.user_id)
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_without_its_tracking_connection_the_process_keeps_no_copy(make_user, capsys, redis_cache):
+    """If Redis cannot tell the process about changes, every call asks the shared cache."""
+    from civicgrid.accounts import token_cache
+
+    client, token = _token_client(make_user, capsys, "cut")
+    assert client.get("/api/v1/me").status_code == 200
+    assert client.get("/api/v1/me").status_code == 200
+    local = token_cache.tracker()
+    assert local.entries
+    redis_cache.client_kill_filter(_type="normal", skipme=True)  # every other connection
+    assert client.get("/api/v1/me").status_code == 200  # from the shared cache / database
+    ApiToken.objects.filter(pk=token.pk).update(revoked_at=token.created_at)
+    redis_cache.delete(*redis_cache.keys("*token:*"))
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_without_tracking_every_call_asks_the_shared_cache_and_retries_only_later(
+    make_user, capsys, redis_cache, monkeypatch
+):
+    """A Redis that refuses tracking (or is unreachable for it): no copy is kept, calls
+    still work through the shared cache, and the connection is not retried on every call."""
+    import redis
+
+    from civicgrid.accounts import token_cache
+
+    plain = redis.ConnectionPool.make_connection
+    attempts = []
+
+    def refuse_tracking(pool):  # the tracking connection is the only RESP3 one
+        if pool.connection_kwargs.get("protocol") == 3:
+            attempts.append(pool)
+            raise redis.ConnectionError("unknown command 'CLIENT'")
+        return plain(pool)
+
+    monkeypatch.setattr(redis.ConnectionPool, "make_connection", refuse_tracking)
+    client, token = _token_client(make_user, capsys, "old")
+    local = token_cache.tracker()
+    local._drop()
+    for _ in range(3):
+        assert client.get("/api/v1/me").status_code == 200
+    assert local.conn is None and not local.entries
+    assert len(attempts) == 1
+    assert local.retry_at > time.monotonic() + token_cache.RETRY_SECONDS - 5
+    ApiToken.objects.filter(pk=token.pk).update(revoked_at=token.created_at)
+    redis_cache.delete(*redis_cache.keys("*token:*"))
     assert client.get("/api/v1/me").status_code == 401

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from civicgrid.accounts import token_cache
 from civicgrid.accounts.backends import forget_permissions
 from civicgrid.accounts.models import ApiToken, Department, DepartmentKind, User
 from civicgrid.accounts.roles import ROLES
@@ -325,6 +326,9 @@ def revoke_token(actor, token: ApiToken) -> ApiToken:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
         cache.delete(token_cache_key(token.digest))
+        # and again once the revocation is visible: a lookup racing this transaction may
+        # have put the old row back meanwhile
+        transaction.on_commit(lambda: cache.delete(token_cache_key(token.digest)))
         audit.record(
             "accounts.token.revoke",
             actor=actor,
@@ -350,15 +354,22 @@ def user_for_token(clear: str) -> User | None:
         return None
     key = token_cache_key(_digest(clear))
     seconds = settings.TOKEN_CACHE_SECONDS
-    token = cache.get(key) if seconds else None
+    local = token_cache.tracker()  # this process's copy, kept honest by Redis (see there)
+    token, generation = local.get(cache.make_key(key)) if local else (None, None)
     if token is None:
-        token = one(
-            ApiToken.objects.select_related("user", "user__jurisdiction")
-            .defer("user__jurisdiction__geometry")  # every request: no polygon
-            .filter(digest=_digest(clear))
-        )
-        if token is not None and seconds:
-            cache.set(key, token, seconds)
+        token = cache.get(key) if seconds else None
+        if token is None:
+            token = one(
+                ApiToken.objects.select_related("user", "user__jurisdiction")
+                .defer("user__jurisdiction__geometry")  # every request: no polygon
+                .filter(digest=_digest(clear))
+            )
+            if token is not None and seconds:
+                cache.set(key, token, seconds)
+        if local and token is not None:
+            local.put(cache.make_key(key), token, generation, seconds)
+    if local:
+        token = token_cache.fresh(token) if token is not None else None
     now = timezone.now()
     if (
         token is None

@@ -115,6 +115,8 @@ def run(scale: float) -> dict:
         "error_samples": real["error_samples"],
         "limit_errors": bare["errors"],
         "seconds": SECONDS,
+        # the machine may be shared: the rate and the limit are only comparable at like load
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "connections": CONNECTIONS,
         "server": "civicgrid serve (gunicorn gthread), PostgreSQL, Redis broker, DEBUG off",
         "note": "post-intake work (duplicates, routing, dispatch) waits in the outbox for "
