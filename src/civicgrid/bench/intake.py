@@ -21,6 +21,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from civicgrid.bench.scratch import admin
+
 SCRATCH_DB = "civicgrid_bench_intake"
 LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/civicgrid"
 BROKER = "redis://127.0.0.1:6379/13"
@@ -40,13 +42,6 @@ TEXTS = [
 ]
 
 
-def _admin(url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(sql)
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -60,8 +55,8 @@ def run(scale: float) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     cli = [sys.executable, "-m", "civicgrid.cli"]
     with tempfile.TemporaryDirectory(prefix="civicgrid-bench-intake-") as tmp:
-        _admin(url, f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
-        _admin(url, f"CREATE DATABASE {SCRATCH_DB}")
+        admin(url, f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
+        admin(url, f"CREATE DATABASE {SCRATCH_DB}")
         env |= {
             "CIVICGRID_DATA_DIR": tmp,
             "CIVICGRID_DATABASE_URL": url.rsplit("/", 1)[0] + f"/{SCRATCH_DB}",
@@ -98,7 +93,7 @@ def run(scale: float) -> dict:
             if server is not None:
                 server.terminate()
                 server.wait(timeout=30)
-            _admin(url, f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
+            admin(url, f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
     rate, limit = real["rate"], bare["rate"]
     return {
         "name": "intake",
