@@ -48,7 +48,15 @@ def _perm_key(user_id: int) -> str:
 
 
 def forget_permissions(user_id: int | None = None) -> None:
-    """Drop cached permission sets: one user's, or everyone's (roles changed)."""
+    """Drop cached permission sets: one user's, or everyone's (roles changed) — now, and again
+    once the change commits, so a lookup made meanwhile cannot cache the old state."""
+    from django.db import transaction
+
+    _forget(user_id)
+    transaction.on_commit(lambda: _forget(user_id))
+
+
+def _forget(user_id: int | None) -> None:
     if user_id is None:
         try:
             cache.incr("perms:generation")
