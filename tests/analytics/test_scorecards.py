@@ -135,6 +135,25 @@ def test_scorecards_reports_and_xlsx(history, leader, api, settings, make_user, 
     baoan = api(make_user("baoan_leader", "leader", "440306"))
     assert baoan.get(f"/api/v1/reports/{body['id']}").status_code == 404
     assert baoan.post("/api/v1/reports?region=440305").status_code == 404
+    pending = Report.objects.create(region_id="440300", month="2025-01")
+    not_yet = client.get(f"/api/v1/reports/{pending.pk}/file")
+    assert not_yet.status_code == 409 and "尚未生成完毕" in not_yet.json()["detail"]
+    pending.delete()
     bad_month = client.post("/api/v1/reports?month=2026-13")
     assert bad_month.status_code == 422 and bad_month.json()["errors"][0]["field"] == "month"
     assert Report.objects.filter(status="done").count() == 1
+
+
+def test_a_citizen_account_sees_no_statistics(api, make_user, client):
+    """Statistics name other people's events (overdue lists) and departments' scores: staff
+    only, the citizen's own jurisdiction notwithstanding."""
+    citizen = make_user("resident", "citizen", "440306")
+    c = api(citizen)
+    for path in ("/api/v1/metrics", "/api/v1/scorecards", "/api/v1/dashboard/watch"):
+        assert c.get(path).status_code == 403, path
+    assert c.post("/api/v1/reports").status_code == 403
+    assert not Report.objects.exists()
+    assert c.get("/api/v1/triage/hotspots").status_code == 403
+    client.force_login(citizen)
+    assert client.get("/dashboard/").status_code == 403
+    assert client.get("/workbench/hotspots/").status_code == 403

@@ -65,6 +65,7 @@ def test_scan_page_shows_grade_code_address_and_no_personal_data(rental, people)
         "/q/{code}",  # missing
         "/q/{other}?sig={sig}",  # the signature of another house
         "/q/{code}?sig=k9.{mac}",  # unknown key id
+        "/q/{code}?sig=k2.%C3%A9",  # not even ASCII
     ],
 )
 def test_a_forged_or_altered_code_gets_a_plain_404_that_reveals_nothing(rental, path):
@@ -105,11 +106,13 @@ def test_self_registration_creates_a_pending_residence_for_the_grid_worker(renta
     assert r.json()["status"] == "pending" and r.json()["name"] == "张*"
     res = Residence.objects.get(house=rental.house)
     assert (res.source, res.verified, res.relation) == ("qr", False, "tenant")
-    assert RentalProfile.objects.get(pk=rental.pk).registered == 1
+    # a declaration at the door counts as registered only once the grid worker verifies it
+    assert RentalProfile.objects.get(pk=rental.pk).registered == 0
     again = _register(rental.house_code)
     assert again.status_code == 200 and Residence.objects.count() == 1
     v = clients["grid"].post(f"/api/v1/rental/{rental.house_code}/residents/{res.pk}/verify")
     assert v.status_code == 200 and v.json()["verified"] is True
+    assert RentalProfile.objects.get(pk=rental.pk).registered == 1
     assert (
         clients["nanshan"]
         .post(f"/api/v1/rental/{rental.house_code}/residents/{res.pk}/verify")

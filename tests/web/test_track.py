@@ -8,6 +8,7 @@ import re
 import pytest
 from django.test import Client
 
+from civicgrid.accounts.models import Department
 from civicgrid.events import services
 from civicgrid.events.models import Event
 from civicgrid.web import guards
@@ -16,15 +17,23 @@ from tests.web.conftest import CLOSE_STEPS, walk
 pytestmark = pytest.mark.django_db
 
 
+# a complaint (投诉): public on the tracking page; a report (举报) is confidential (below)
+HJ_CLOSE_STEPS = [
+    ("hj", "sign", {}),
+    ("hj", "resolve", {"note": "已约谈施工方"}),
+    *CLOSE_STEPS[2:],
+]
+
+
 def _closed(filed, people):
     event = filed(
         None,
         channel="web",
-        category="9802",
+        category="9902",
         reporter_name="李四",
         reporter_phone="13900001111",
     )
-    walk(people, event.number, *CLOSE_STEPS)
+    walk(people, event.number, *HJ_CLOSE_STEPS)
     return event.number
 
 
@@ -32,23 +41,24 @@ def test_the_public_timeline_hides_internal_notes_and_personal_data(filed, peopl
     event = filed(
         None,
         channel="web",
-        category="9802",
-        title="楼顶违建",
-        description="楼顶加建铁皮房，我是 3 栋 502 的住户",
+        category="9902",
+        title="夜间施工噪声",
+        description="工地夜里施工太吵，我是 3 栋 502 的住户",
         reporter_name="李四光",
         reporter_phone="13900001111",
     )
-    services.act(people["cg"], event.number, "comment", {"note": "内部：产权人是区里某领导亲戚"})
-    services.act(people["cg"], event.number, "sign", {})
+    services.act(people["hj"], event.number, "comment", {"note": "内部：产权人是区里某领导亲戚"})
+    services.act(people["hj"], event.number, "sign", {})
     html = Client().get(f"/track/{event.number}").content.decode()
-    assert "处置中" in html and "宝安区城市管理和综合执法局" in html  # status and department
+    hj = Department.objects.get(code="440306-HJ").name
+    assert "处置中" in html and hj in html  # status and department
     assert "签收" in html and "派遣" in html and "<strong>登记</strong>" in html  # named steps
     assert "内部：产权人" not in html  # the internal note stays inside
     text = re.sub(r"<[^>]+>", " ", html.split("<main>")[1].split("</main>")[0])
     for secret in ("李四光", "李**", "13900001111", "139****1111", guards.PORTAL_ACTOR):
         assert secret not in text, secret
-    assert not re.search(r"\b(cg|disp)\b", text)  # staff user names stay inside too
-    assert "楼顶违建" in text and "502" not in text  # the title, not the description
+    assert not re.search(r"\b(hj|disp)\b", text)  # staff user names stay inside too
+    assert "夜间施工噪声" in text and "502" not in text  # the title, not the description
 
 
 def test_an_unknown_number_is_a_friendly_404():
@@ -122,3 +132,33 @@ def test_rating_needs_the_csrf_token(filed, people):
         f"/track/{number}/rate", {"code": guards.tracking_code(number), "rating": "satisfied"}
     )
     assert r.status_code == 403 and Event.objects.get(number=number).rating == ""
+
+
+def test_a_report_is_shown_only_to_its_reporter_and_free_text_is_starred_out(filed, people):
+    """举报 is confidential (as on Open311); phones and ID numbers written into a title or a
+    public note never reach the public page."""
+    event = filed(None, channel="web", category="9902", title="隔壁 13812345678 噪声")
+    services.act(
+        people["dispatcher"],
+        event.number,
+        "comment",
+        {"note": "已联系 440306199001011234 本人", "public": True},
+    )
+    html = Client().get(f"/track/{event.number}").content.decode()
+    assert "13812345678" not in html and "138****5678" in html
+    assert "440306199001011234" not in html and "440306********1234" in html
+    report = filed(None, channel="web", category="9802", title="楼顶违建")  # 举报
+    assert Client().get(f"/track/{report.number}").status_code == 404
+    code = guards.tracking_code(report.number)
+    assert Client().get(f"/track/{report.number}?code=WRONG123").status_code == 404
+    assert Client().get(f"/track/{report.number}?code={code}").status_code == 200
+    stranger = Client().post(
+        f"/track/{report.number}/rate", {"code": "WRONG123", "rating": "basic"}
+    )
+    assert stranger.status_code == 404 and "楼顶违建" not in stranger.content.decode()
+    lookup = Client().get("/track/", {"number": report.number, "code": code})
+    assert lookup.status_code == 302 and f"code={code}" in lookup["Location"]
+
+
+def test_a_number_that_is_not_a_number_is_a_404_not_an_error():
+    assert Client().get("/track/?number=a/b").status_code == 404

@@ -223,3 +223,34 @@ def cipher() -> PiiCipher:
     from django.conf import settings
 
     return _cipher_for(settings.PII_KEY)
+
+
+# --- personal data written into free text ------------------------------------------------
+
+_TEXT_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+_TEXT_MOBILE = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d{4}){2}(?!\d)")
+_TEXT_LANDLINE = re.compile(r"(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
+_TEXT_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def redact_text(s: str) -> str:
+    """Free text for the public: ID numbers, phone numbers and e-mail addresses that people
+    write into descriptions and notes are starred out (DESIGN §12)."""
+    s = _TEXT_ID_NUMBER.sub(lambda m: f"{m[0][:6]}{'*' * 8}{m[0][-4:]}", s)
+    s = _TEXT_MOBILE.sub(lambda m: _keep_digits(m[0], 3, 4), s)
+    s = _TEXT_LANDLINE.sub(lambda m: _keep_digits(m[0], 4, 2), s)
+    return _TEXT_EMAIL.sub(lambda m: m[0][0] + "***@" + m[0].split("@", 1)[1], s)
+
+
+def _keep_digits(s: str, head: int, tail: int) -> str:
+    digits = [i for i, c in enumerate(s) if c.isdigit()]
+    hide = set(digits[head : len(digits) - tail])
+    return "".join("*" if i in hide else c for i, c in enumerate(s))
+
+
+def mask_email(s: str) -> str:
+    s = s.strip()
+    if "@" not in s:
+        return "*" * len(s)
+    user, domain = s.split("@", 1)
+    return f"{user[:1]}***@{domain}"

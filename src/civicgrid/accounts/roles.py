@@ -84,3 +84,11 @@ ROLES: dict[str, Role] = {
 def role_label(code: str) -> str:
     role = ROLES.get(code)
     return role.label if role else code
+
+
+def is_staff(user) -> bool:
+    """Holds a staff role (every role but citizen), or is a superuser: the test for staff
+    pages, the dashboard, hot issues and statistics."""
+    if getattr(user, "is_superuser", False):
+        return True
+    return any(ROLES[r].staff for r in getattr(user, "roles", ()) if r in ROLES)

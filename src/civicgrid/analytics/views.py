@@ -3,15 +3,15 @@ every number on the page is the API's."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 
+from civicgrid.accounts.auth import staff_required
 from civicgrid.analytics import kpi, selectors
 from civicgrid.core.errors import ServiceError
 
 
-@login_required
+@staff_required
 def dashboard(request):
     try:
         scope = selectors.region_for(request.user, request.GET.get("region"))

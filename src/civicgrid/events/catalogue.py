@@ -17,6 +17,8 @@ from civicgrid.events import routing
 from civicgrid.events.workcal import Limit, parse_limit
 
 INTAKE_TYPES = ("咨询", "求助", "投诉", "举报", "意见建议")
+# reports (举报) are never shown to the public: the informant and the matter are protected
+CONFIDENTIAL_TYPES = ("举报",)
 URGENCIES = {"normal": "一般", "urgent": "紧急", "emergency": "特急"}
 _URGENCY_WORDS = {v: k for k, v in URGENCIES.items()}
 _CODE = re.compile(r"^\d{2}(\d{2}){0,3}$")

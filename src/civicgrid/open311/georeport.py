@@ -250,37 +250,6 @@ def check_attributes(
     return answers, problems
 
 
-# --- personal data in free text ------------------------------------------------------------
-
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d{4}){2}(?!\d)")
-_LANDLINE = re.compile(r"(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-
-
-def redact(s: str) -> str:
-    """Free text for the public: ID numbers, phone numbers and e-mail addresses that people
-    write into descriptions and notes are starred out (DESIGN §12)."""
-    s = _ID_NUMBER.sub(lambda m: f"{m[0][:6]}{'*' * 8}{m[0][-4:]}", s)
-    s = _MOBILE.sub(lambda m: _keep(m[0], 3, 4), s)
-    s = _LANDLINE.sub(lambda m: _keep(m[0], 4, 2), s)
-    return _EMAIL.sub(lambda m: m[0][0] + "***@" + m[0].split("@", 1)[1], s)
-
-
-def _keep(s: str, head: int, tail: int) -> str:
-    digits = [i for i, c in enumerate(s) if c.isdigit()]
-    hide = set(digits[head : len(digits) - tail])
-    return "".join("*" if i in hide else c for i, c in enumerate(s))
-
-
-def mask_email(s: str) -> str:
-    s = s.strip()
-    if "@" not in s:
-        return "*" * len(s)
-    user, domain = s.split("@", 1)
-    return f"{user[:1]}***@{domain}"
-
-
 _TAG = re.compile(r"<\s*/?\s*[a-zA-Z][a-zA-Z0-9]*(\s[^<>]*)?/?\s*>")
 _EMAIL_FULL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

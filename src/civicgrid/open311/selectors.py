@@ -17,14 +17,15 @@ from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from civicgrid.accounts import pii
 from civicgrid.events import workflow
+from civicgrid.events.catalogue import CONFIDENTIAL_TYPES
 from civicgrid.events.catalogue_selectors import catalogue
 from civicgrid.events.models import Event, TimelineEntry
 from civicgrid.events.selectors import department_ref
 from civicgrid.open311 import georeport as gr
 from civicgrid.open311.models import ApiKey, ServiceAttribute, ServiceRequest
 
-CONFIDENTIAL_TYPES = ("举报",)
 _UNIT = {"days": "个工作日", "hours": "个工作小时"}
 
 
@@ -190,7 +191,7 @@ def request_body(event: Event, *, extensions: bool = False) -> dict[str, Any]:
         "status_notes": _status_notes(event),
         "service_name": node.name if node else None,
         "service_code": event.category_id,
-        "description": gr.redact(event.description),
+        "description": pii.redact_text(event.description),
         "agency_responsible": agency["name"] if agency else None,
         "service_notice": service_notice(event.category_id),
         "requested_datetime": _local(event.created_at),
@@ -208,7 +209,9 @@ def request_body(event: Event, *, extensions: bool = False) -> dict[str, Any]:
             {
                 "code": a["code"],
                 "label": a.get("label", ""),
-                "value": ", ".join(a["value"]) if isinstance(a["value"], list) else a["value"],
+                "value": pii.redact_text(
+                    ", ".join(a["value"]) if isinstance(a["value"], list) else str(a["value"])
+                ),
             }
             for a in (extra.attributes if extra else []) or []
         ]
@@ -216,7 +219,7 @@ def request_body(event: Event, *, extensions: bool = False) -> dict[str, Any]:
         body["notes"] = [
             {
                 "datetime": _local(t.at),
-                "description": gr.redact(t.note),
+                "description": pii.redact_text(t.note),
                 "type": _label(t.action),
                 "status": status_of(t.to_status) if t.to_status else None,
             }

@@ -203,7 +203,7 @@ def post_request(client: ApiKey, form, files=None) -> tuple[str, ServiceRequest]
                     {"code": k, "label": labels[k], "value": v} for k, v in answers.items()
                 ],
                 media_url=media_url,
-                email=gr.mask_email(email) if email else "",
+                email=pii.mask_email(email) if email else "",
                 email_enc=pii.cipher().encrypt(email) if email else "",
             )
     except ServiceError as exc:

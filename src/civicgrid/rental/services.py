@@ -69,6 +69,12 @@ _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 # --- who ---------------------------------------------------------------------------------------
 
 
+# residences that count as registered: current ones, except a tenant's own declaration at the
+# door (source "qr") until the grid worker has verified it — a stranger at the door cannot
+# hide the "fewer registered than living there" hazard
+COUNTED = Q(until=None) & ~Q(source="qr", verified=False)
+
+
 def _roles(user) -> set[str]:
     return set(getattr(user, "roles", ()) or ())
 
@@ -267,7 +273,7 @@ def _refresh_counts(profile: RentalProfile, house: House | None = None) -> None:
     from civicgrid.events.models import Event
 
     house = house or profile.house
-    profile.registered = Residence.objects.filter(house_id=house.pk, until=None).count()
+    profile.registered = Residence.objects.filter(COUNTED, house_id=house.pk).count()
     people = max(profile.observed or 0, profile.registered)
     profile.area_per_person = round(house.area / people, 2) if house.area and people else None
     linked = Event.objects.filter(house_code=profile.house_code)
@@ -540,7 +546,7 @@ def self_register(
         client=_client_key(client),
     )
     if created:
-        profile.registered = Residence.objects.filter(house=house, until=None).count()
+        profile.registered = Residence.objects.filter(COUNTED, house=house).count()
         profile.save(update_fields=["registered", "updated_at"])
     audit.record(
         "rental.self_register",
@@ -567,6 +573,8 @@ def verify_residence(actor, code: str, residence_id: int) -> Residence:
     if not residence.verified:
         residence.verified = True
         residence.save(update_fields=["verified", "updated_at"])
+        profile.registered = Residence.objects.filter(COUNTED, house_id=profile.pk).count()
+        profile.save(update_fields=["registered", "updated_at"])
         audit.record("rental.residence.verify", actor=actor, obj=residence)
     return residence
 
@@ -781,7 +789,7 @@ def create_profiles(actor, *, region: str | None = None, synthetic: bool = False
         )
 
     counted = (
-        Residence.objects.filter(house_id=OuterRef("pk"), until=None)
+        Residence.objects.filter(COUNTED, house_id=OuterRef("pk"))
         .order_by()
         .values("house_id")
         .annotate(n=Count("pk"))

@@ -16,6 +16,8 @@ import os
 import re
 from functools import lru_cache
 
+from django.utils.crypto import constant_time_compare
+
 from civicgrid import config
 
 _KID = re.compile(r"^[A-Za-z0-9]{1,8}$")
@@ -56,7 +58,7 @@ def verify(code: str, sig: str | None, purpose: str = "door") -> bool:
     kid, _, mac = sig.partition(".")
     for known, secret in keys():
         if known == kid:
-            return hmac.compare_digest(mac, _mac(secret, purpose, code))
+            return constant_time_compare(mac, _mac(secret, purpose, code))
     return False
 
 

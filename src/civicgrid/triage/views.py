@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
 
+from civicgrid.accounts.auth import staff_required
 from civicgrid.core.errors import NotFound, ServiceError
 from civicgrid.triage import selectors
 
 DAY_CHOICES = (1, 3, 7, 14, 30)
 
 
-@login_required
+@staff_required
 def hotspots(request):
     user = request.user
-    if not (user.is_superuser or set(user.roles) - {"citizen"}):
-        raise PermissionDenied("无权查看热点问题")
     try:
         days = int(request.GET.get("days") or 7)
     except ValueError:

@@ -3,6 +3,8 @@ Thin: selectors read, ``civicgrid.events.services`` changes state."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.db import connection
 from django.http import Http404, JsonResponse
@@ -11,9 +13,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from civicgrid.accounts import pii
 from civicgrid.core.errors import NotFound, ServiceError
 from civicgrid.events import selectors as event_selectors
 from civicgrid.events import services, workflow
+from civicgrid.events.catalogue import CONFIDENTIAL_TYPES
 from civicgrid.geo import selectors
 from civicgrid.geo.models import Level
 from civicgrid.geo.shenzhen import CITY_CODE
@@ -153,12 +157,18 @@ def portal(request):
 
 def track_lookup(request):
     number = (request.GET.get("number") or "").strip()
+    if number and not number.isdigit():
+        return render(request, "web/track_missing.html", {"number": number}, status=404)
     if number:
-        return redirect("web:track", number=number)
+        code = (request.GET.get("code") or "").strip()
+        url = reverse("web:track", args=[number])
+        return redirect(f"{url}?{urlencode({'code': code})}" if code else url)
     return render(request, "web/track_lookup.html")
 
 
 def _track_context(request, event, rate_form=None) -> dict:
+    """What the public page shows: public entries only, and free text with any phone, ID
+    number or e-mail the citizen or staff wrote into it starred out."""
     steps = [
         {
             "at": t.at,
@@ -168,13 +178,15 @@ def _track_context(request, event, rate_form=None) -> dict:
             "action": t.action,
             "to": workflow.STATUS_LABELS.get(t.to_status, t.to_status),
             "department": t.department.name if t.department_id else "",
-            "note": t.note,
+            "note": pii.redact_text(t.note),
         }
         for t in event_selectors.timeline(event, staff=False)
     ]
     known = request.session.get("filed", {}).get(event.number, "")
     return {
         "event": event,
+        "title": pii.redact_text(event.title),
+        "answer": pii.redact_text(event.answer),
         "status_label": workflow.STATUS_LABELS[event.status],
         "steps": steps,
         "rating_label": workflow.RATINGS.get(event.rating, ""),
@@ -190,9 +202,25 @@ def _public_event(number: str):
         return None
 
 
+def _may_see(request, event, code: str) -> bool:
+    """A report (举报) is confidential, as on Open311: only the browser that filed it, or
+    whoever holds its tracking code, may see it. Wrong codes count towards the same limit as
+    wrong codes when rating."""
+    if event.intake_type not in CONFIDENTIAL_TYPES:
+        return True
+    if event.number in request.session.get("filed", {}):
+        return True
+    if not code or guards.over_limit("code", request, guards.CODE_FAILURE_LIMIT):
+        return False
+    if guards.code_matches(event.number, code):
+        return True
+    guards.count("code", request)
+    return False
+
+
 def track(request, number: str):
     event = _public_event(number)
-    if event is None:
+    if event is None or not _may_see(request, event, request.GET.get("code", "")):
         return render(request, "web/track_missing.html", {"number": number}, status=404)
     return render(request, "web/track.html", _track_context(request, event))
 
@@ -226,5 +254,12 @@ def rate(request, number: str):
                 status = exc.status
             else:
                 messages.success(request, _("感谢您的评价！"))
+                if event.intake_type in CONFIDENTIAL_TYPES:
+                    code = form.cleaned_data["code"].strip().upper()
+                    return redirect(f"{reverse('web:track', args=[number])}?code={code}")
                 return redirect("web:track", number=number)
+    if event.intake_type in CONFIDENTIAL_TYPES and number not in request.session.get("filed", {}):
+        code_ok = form.is_valid() and guards.code_matches(number, form.cleaned_data["code"])
+        if not code_ok:  # a stranger learns nothing about a report, not even that it exists
+            return render(request, "web/track_missing.html", {"number": number}, status=404)
     return render(request, "web/track.html", _track_context(request, event, form), status=status)

@@ -4,10 +4,7 @@ selectors (scoped to the user's jurisdiction), every change through the events s
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
@@ -18,26 +15,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from civicgrid.accounts import selectors as accounts
+from civicgrid.accounts.auth import staff_required
 from civicgrid.core.errors import NotFound, ServiceError
 from civicgrid.events import selectors, services, workflow
 from civicgrid.geo import selectors as geo
 from civicgrid.web import forms, guards
 
 INTAKE_ROLES = {"operator", "dispatcher"}
-
-
-def staff_required(view):
-    """Logged in, and holding a staff role (a citizen account is not enough)."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        user = request.user
-        if not (user.is_superuser or set(user.roles) - {"citizen"}):
-            raise PermissionDenied(_("工作台仅供工作人员使用"))
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _rows(qs):
@@ -82,6 +66,8 @@ def find(request):
     number = (request.GET.get("number") or "").strip()
     if not number:
         return redirect("web:workbench")
+    if not number.isdigit():
+        return _missing(request, number)
     return redirect("web:workbench_event", number=number)
 
 
@@ -102,13 +88,17 @@ def _streets():
     return streets()
 
 
+def _intake_desk(user) -> None:
+    if not (user.is_superuser or INTAKE_ROLES & set(user.roles)):
+        raise PermissionDenied(_("只有热线话务员和中心调度员可以登记来电来访"))
+
+
 @staff_required
 def intake(request):
     """Record a call or a visit as an event; a consultation answered on the phone closes at
     once (services close it with the answer as the public reply)."""
+    _intake_desk(request.user)
     user = request.user
-    if not (user.is_superuser or INTAKE_ROLES & set(user.roles)):
-        raise PermissionDenied(_("只有热线话务员和中心调度员可以登记来电来访"))
     if request.method != "POST":
         form = forms.IntakeForm(initial={"ticket": forms.new_ticket(), "channel": "hotline"})
         return render(request, "web/workbench/intake.html", _intake_context(form))
@@ -160,7 +150,9 @@ def intake(request):
 @staff_required
 @require_GET
 def caller(request):
-    """htmx fragment: the caller's earlier events in the user's scope, phones masked."""
+    """htmx fragment: the caller's earlier events in the user's scope, phones masked (the
+    intake desk's tool: other staff find events by number or in their queues)."""
+    _intake_desk(request.user)
     events = selectors.caller_history(request.user, request.GET.get("reporter_phone", ""))
     return render(
         request,

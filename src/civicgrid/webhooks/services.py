@@ -32,6 +32,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from civicgrid.accounts import pii
 from civicgrid.audit import services as audit
@@ -133,9 +134,9 @@ def subscribe(
 
 
 def _payload(uid: str, event, entry) -> dict:
+    from civicgrid.accounts.pii import redact_text as redact
     from civicgrid.events import workflow
     from civicgrid.events.selectors import category_ref, department_ref
-    from civicgrid.open311.georeport import redact
 
     return {
         "id": uid,
@@ -235,7 +236,7 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str, tolerance: 
         fresh = abs(time.time() - int(timestamp)) <= tolerance
     except ValueError:
         return False
-    return fresh and hmac.compare_digest(sign(secret, timestamp, body), signature)
+    return fresh and constant_time_compare(sign(secret, timestamp, body), signature)
 
 
 def backoff(attempts: int) -> dt.timedelta:
