@@ -3,7 +3,10 @@ confidence. Plain Python + scikit-learn; no Django, so the CLI, the hub and the 
 it.
 
 Features: character 1–3-grams (no segmenter needed, robust to typos and place names) and jieba
-words, TF-IDF each, the subject in its own blocks weighted above the body. Classifier: a linear
+words, TF-IDF each, the subject in its own blocks weighted above the body. The TF-IDF is our
+own, vectorised with numpy (each gram packed into one integer, the vocabulary a sorted array):
+the same numbers as scikit-learn's vectorizers at several times the speed, which the hub's
+throughput target needs. Classifier: a linear
 SVM with sigmoid-calibrated probabilities (``CalibratedClassifierCV``): as accurate as the SVM,
 with a confidence an auto-dispatch threshold can rest on.
 
@@ -35,8 +38,11 @@ from sklearn.svm import LinearSVC
 FORMAT = "civicgrid-triage-model"
 VERSION = 2  # 2: own vectorised TF-IDF blocks instead of scikit-learn's vectorizers
 TARGET_PRECISION = 0.95
-BODY_CHARS = 400  # the body's start carries the class; the rest costs time and adds noise
-WORD_CHARS = 200  # jieba is the slow step: words from the subject and the body's start
+# how much of the body is read: its start carries the class. Repeated 5-fold CV (3 × 5 folds,
+# macro-F1): 400 chars / words from 200: 0.855 ± 0.006; 400/400: 0.861; 1000/1000: 0.864 ±
+# 0.007; whole body (3000) with words from 1000: 0.865, at 2/3 of the speed of 1000/1000
+BODY_CHARS = 1000
+WORD_CHARS = 1000
 SUBJECT_WEIGHT = 1.5
 MAX_FEATURES = 600_000
 # the linear model holds one weight per class and feature: with hundreds of catalogue leaves
