@@ -100,3 +100,33 @@ def test_taxonomy_names_join_training_for_known_classes_only():
         extra=extra,
     )
     assert model.meta["n_extra"] == 1 and "党务政务" not in model.labels
+
+
+def test_the_vectorised_tfidf_weighs_terms_as_scikit_learn_does():
+    """The model's own TF-IDF (fast) must give the features scikit-learn's would: the same
+    characters, the same weights, whatever the script or the empty texts."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = ["小区物业乱收费", "", "bus 线路 改了 改了", "😀表情也算字", "物业"]
+    ids, owners = m._gram_ids(texts, 3)
+    ours = m._Tfidf(max_features=1000)
+    fitted = ours.fit_transform(ids, owners, len(texts)).toarray()
+    theirs = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)
+    ref = theirs.fit_transform(texts).toarray()
+    assert fitted.shape == ref.shape
+    # same values per row (columns are ordered differently: by packed code points)
+    assert np.allclose(np.sort(fitted, axis=1), np.sort(ref, axis=1), atol=1e-6)
+    assert np.allclose(ours.transform(ids, owners, len(texts)).toarray(), fitted)
+    # an unseen gram is ignored, a text of unseen grams is an empty row, not a failure
+    new_ids, new_owners = m._gram_ids(["物业新词", "龘"], 3)
+    out = ours.transform(new_ids, new_owners, 2).toarray()
+    assert out[1].sum() == 0 and np.isclose(np.linalg.norm(out[0]), 1)
+
+
+def test_many_rows_are_predicted_in_chunks_as_if_at_once(small_model, monkeypatch):
+    model = m.load(small_model)
+    data = rows()[:12]
+    subjects, bodies = [r["subject"] for r in data], [r["text"] for r in data]
+    whole = model.predict(subjects, bodies)
+    monkeypatch.setattr(m, "_CHUNK", 5)
+    assert model.predict(subjects, bodies) == whole
