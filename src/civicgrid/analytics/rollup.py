@@ -167,10 +167,15 @@ def _selects() -> list[str]:
     return out
 
 
+def _key(col: str) -> str:
+    """A rollup key column made comparable with ``=`` (no key is NULL but the days: ``d1`` of a
+    kind-2 row without deadline, ``d2``), so that PostgreSQL can hash-join:
+    ``IS NOT DISTINCT FROM`` does not allow it."""
+    return f"COALESCE({col}, -1)" if col.endswith(("d1", "d2")) else col
+
+
 def _same(a: str, b: str) -> str:
-    """NULL-safe equality on either database."""
-    op = "IS NOT DISTINCT FROM" if connection.vendor == "postgresql" else "IS"
-    return f"{a} {op} {b}"
+    return f"{_key(a)} = {_key(b)}"
 
 
 def refresh(full: bool = False) -> dict:
@@ -264,6 +269,9 @@ def _apply_changes(cur) -> int:
         f"WHERE event_id IN (SELECT id FROM rollup_ids)), d ({_COLUMNS}) AS ("
         f"{' UNION ALL '.join(_selects())}) SELECT * FROM d"
     )
+
+    if connection.vendor == "postgresql":
+        cur.execute("ANALYZE rollup_delta")  # temporary tables have no statistics otherwise
 
     def d(col: str) -> str:
         return f"rollup_delta.{col}"
