@@ -154,14 +154,18 @@ _GROUPINGS = [
 ]
 
 
-def _selects() -> list[str]:
+def _selects(delta: bool = False) -> list[str]:
+    """The rollup rows from the facts ``f``; with ``delta`` also the least wall time taken
+    back per bucket (``oldmin``), which tells where the minimum must be recomputed."""
     out = []
     for dim, district, street, community, dkey in _GROUPINGS:
         for kind, d1, d2, cond, n, x1, x2, x3, secs, mw in _KINDS:
+            old = ", MIN(CASE WHEN f.sg < 0 THEN f.wall END)" if kind == 3 else f", {NF}"
             keys = [c for c in (district, street, community, dkey, d1, d2) if c not in _CONST]
             out.append(
                 f"SELECT {dim}, {district}, {street}, {community}, {dkey}, {kind}, {d1}, {d2}, "
-                f"{n}, {x1}, {x2}, {x3}, {secs}, {mw}, {CNT} FROM f WHERE {cond} "
+                f"{n}, {x1}, {x2}, {x3}, {secs}, {mw}, {CNT}{old if delta else ''} "
+                f"FROM f WHERE {cond} "
                 f"GROUP BY {', '.join(keys)}"
             )
     return out
@@ -266,8 +270,8 @@ def _apply_changes(cur) -> int:
         f"CREATE TEMP TABLE rollup_delta AS WITH f AS ("
         f"SELECT {cols}, 1 AS sg FROM rollup_new UNION ALL "
         f"SELECT {cols}, -1 AS sg FROM analytics_rollupfact "
-        f"WHERE event_id IN (SELECT id FROM rollup_ids)), d ({_COLUMNS}) AS ("
-        f"{' UNION ALL '.join(_selects())}) SELECT * FROM d"
+        f"WHERE event_id IN (SELECT id FROM rollup_ids)), d ({_COLUMNS}, oldmin) AS ("
+        f"{' UNION ALL '.join(_selects(delta=True))}) SELECT * FROM d"
     )
 
     if connection.vendor == "postgresql":
@@ -277,7 +281,11 @@ def _apply_changes(cur) -> int:
         return f"rollup_delta.{col}"
 
     match = " AND ".join(_same(f"analytics_rollup.{k}", d(k)) for k in _KEYS)
-    sets = ", ".join(
+    lower = (
+        f"minwall = CASE WHEN analytics_rollup.minwall IS NULL OR {d('minwall')} < "
+        f"analytics_rollup.minwall THEN {d('minwall')} ELSE analytics_rollup.minwall END, "
+    )
+    sets = lower + ", ".join(
         f"{c} = analytics_rollup.{c} + {d(c)}" for c in ("n", "x1", "x2", "x3", "secs", "cnt")
     )
     cur.execute(f"UPDATE analytics_rollup SET {sets} FROM rollup_delta WHERE {match}")
@@ -290,7 +298,8 @@ def _apply_changes(cur) -> int:
     # the facts now hold the present contributions
     cur.execute("DELETE FROM analytics_rollupfact WHERE event_id IN (SELECT id FROM rollup_ids)")
     cur.execute(f"INSERT INTO analytics_rollupfact ({cols}) SELECT {cols} FROM rollup_new")
-    # a minimum cannot be taken back: recompute it for the touched handled-day buckets
+    # a minimum cannot be taken back: recompute it where the least wall time taken back was
+    # the bucket's minimum (and no new one is lower)
     for dim, district, street, community, dkey in _GROUPINGS:
         g = {"district": district, "street": street, "community": community, "dkey": dkey}
         conds = " AND ".join(_same(f"analytics_rollup.{k}", v) for k, v in g.items() if v != "''")
@@ -299,7 +308,8 @@ def _apply_changes(cur) -> int:
             f"SELECT MIN(f.wall) FROM analytics_rollupfact f "
             f"WHERE f.dh = analytics_rollup.d1 AND {conds}) "
             f"WHERE analytics_rollup.dim = {dim} AND analytics_rollup.kind = 3 AND EXISTS ("
-            f"SELECT 1 FROM rollup_delta WHERE {match})"
+            f"SELECT 1 FROM rollup_delta WHERE {match} "
+            f"AND rollup_delta.oldmin <= analytics_rollup.minwall)"
         )
     # only the marks read above: one committed meanwhile is recounted next time
     done = [i for i, _e in marks]
