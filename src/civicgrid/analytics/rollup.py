@@ -19,9 +19,14 @@ due when either lies in the period and closed when, besides, the closed day is n
 With day numbers the period test is exact, so a query over the rollup equals the live query
 (``selectors._sql``) and a recomputation from the export; the tests hold all three equal.
 
-The rollup is rebuilt as a whole by a periodic job (``refresh``, every 30 s) inside one
-transaction, readers keep the previous one meanwhile; the API reads it only when the build
-started less than ``MAX_AGE`` ago and computes live otherwise — never staler than a minute.
+A periodic job (``refresh``, every 30 s) keeps it up to date in one transaction, readers keep
+the previous state meanwhile; the API reads it only when the refresh started less than
+``MAX_AGE`` ago and computes live otherwise — never staler than a minute. The first refresh
+(and any after the work calendar changed) rebuilds it in full and keeps every event's facts in
+``analytics_rollupfact``; later ones recount only the events that database triggers marked in
+``analytics_rollupdirty`` (triggers, because ``QuerySet.update`` and ``save(update_fields=)``
+leave ``updated_at`` alone): their kept facts are subtracted, their present ones added. Counts
+and sums are exact; the working-seconds sum may differ from a rebuild in the last float bits.
 """
 
 from __future__ import annotations
