@@ -4,6 +4,7 @@ monthly reports generated in the background."""
 from __future__ import annotations
 
 from django.db import models
+from django.db.models.functions import Coalesce
 
 
 class CalendarDay(models.Model):
@@ -93,7 +94,19 @@ class Rollup(models.Model):
         # incremental upkeep finds a bucket by its day
         indexes = [
             models.Index(fields=["dim", "district"], name="rollup_dim_district"),
-            models.Index(fields=["d1", "kind", "dim"], name="rollup_day_kind"),
+            # every key, as the incremental refresh matches them (COALESCE: no IS NOT DISTINCT
+            # FROM, which no index serves)
+            models.Index(
+                Coalesce("d1", -1),
+                "kind",
+                "dim",
+                "district",
+                "street",
+                "community",
+                "dkey",
+                Coalesce("d2", -1),
+                name="rollup_key",
+            ),
         ]
         verbose_name = "指标日汇总"
         verbose_name_plural = "指标日汇总"
