@@ -4,6 +4,7 @@ monthly reports generated in the background."""
 from __future__ import annotations
 
 from django.db import models
+from django.db.models.functions import Coalesce
 
 
 class CalendarDay(models.Model):
@@ -86,10 +87,27 @@ class Rollup(models.Model):
     x3 = models.IntegerField()
     secs = models.FloatField()
     minwall = models.FloatField(null=True)
+    cnt = models.IntegerField("事件数", default=0)  # the row goes when its last event leaves
 
     class Meta:
-        # a query reads one dimension's rows, which the rebuild writes together
-        indexes = [models.Index(fields=["dim", "district"], name="rollup_dim_district")]
+        # a query reads one dimension's rows, which the rebuild writes together; the
+        # incremental upkeep finds a bucket by its day
+        indexes = [
+            models.Index(fields=["dim", "district"], name="rollup_dim_district"),
+            # every key, as the incremental refresh matches them (COALESCE: no IS NOT DISTINCT
+            # FROM, which no index serves)
+            models.Index(
+                Coalesce("d1", -1),
+                "kind",
+                "dim",
+                "district",
+                "street",
+                "community",
+                "dkey",
+                Coalesce("d2", -1),
+                name="rollup_key",
+            ),
+        ]
         verbose_name = "指标日汇总"
         verbose_name_plural = "指标日汇总"
 
@@ -102,6 +120,50 @@ class RollupState(models.Model):
 
     snapshot = models.DateTimeField()
     rows = models.BigIntegerField(default=0)
+    calendar = models.CharField("工作日历版本", max_length=200, default="")
 
     def __str__(self) -> str:
         return f"{self.snapshot:%Y-%m-%d %H:%M:%S}"
+
+
+class RollupFact(models.Model):
+    """Each event's contribution to the rollup as last counted, so an incremental refresh can
+    take out exactly what a changed event added before (see ``analytics.rollup``)."""
+
+    event_id = models.BigIntegerField(primary_key=True)
+    district = models.CharField(max_length=6, null=True)
+    street = models.CharField(max_length=9, null=True)
+    community = models.CharField(max_length=12, null=True)
+    cls = models.CharField(max_length=20)
+    dept = models.CharField(max_length=20)
+    channel = models.CharField(max_length=20)
+    da = models.IntegerField(null=True)
+    dd = models.IntegerField(null=True)
+    dc = models.IntegerField(null=True)
+    dh = models.IntegerField(null=True, db_index=True)  # the 最快 minimum is recomputed per day
+    dp = models.IntegerField(null=True)
+    accepted = models.BooleanField()
+    on_spot = models.IntegerField()
+    ontime = models.IntegerField()
+    reo = models.IntegerField()
+    rated = models.IntegerField()
+    sat = models.IntegerField()
+    contacted = models.IntegerField()
+    tasks = models.IntegerField()
+    returned_count = models.IntegerField()
+    work = models.FloatField(null=True)
+    wall = models.FloatField(null=True)
+
+    def __str__(self) -> str:
+        return str(self.event_id)
+
+
+class RollupDirty(models.Model):
+    """An event whose rollup contribution may have changed: written by database triggers on
+    events and tasks (every write path, including ``QuerySet.update`` and ``save(update_fields=)``
+    which leave ``updated_at`` alone), consumed by the incremental refresh."""
+
+    event_id = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return str(self.event_id)

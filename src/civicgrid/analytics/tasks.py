@@ -14,7 +14,7 @@ def build_report(report_id: int) -> None:
 
 @shared_task(name="analytics.refresh_rollup", acks_late=True)
 def refresh_rollup() -> dict:
-    """Rebuild the KPI rollup (every 30 s), so dashboards stay within a minute of intake."""
+    """Update the KPI rollup (every 30 s), so dashboards stay within a minute of intake."""
     from civicgrid.analytics import rollup
 
     return rollup.refresh()
