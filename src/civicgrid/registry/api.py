@@ -188,20 +188,18 @@ def _resident(r: Residence) -> dict:
     }
 
 
+def party(person, org) -> dict | None:
+    """An owner or landlord as answers show it: a person masked, an organisation by its
+    credit code (public by law)."""
+    if person is not None:
+        return {"kind": "person", "name": pii.mask_name(person.name), "id": person.id_masked}
+    if org is not None:
+        return {"kind": "organisation", "name": org.name, "id": org.credit_code}
+    return None
+
+
 def _house(house) -> dict:
-    owner = None
-    if house.owner_person_id:
-        owner = {
-            "kind": "person",
-            "name": pii.mask_name(house.owner_person.name),
-            "id": house.owner_person.id_masked,
-        }
-    elif house.owner_org_id:
-        owner = {
-            "kind": "organisation",
-            "name": house.owner_org.name,
-            "id": house.owner_org.credit_code,
-        }
+    owner = party(house.owner_person, house.owner_org)
     return {
         "code": house.code,
         "building_code": house.building.code,

@@ -14,6 +14,7 @@ from civicgrid.accounts import pii
 from civicgrid.accounts.auth import staff_auth
 from civicgrid.core.errors import ServiceError
 from civicgrid.registry import selectors as registry
+from civicgrid.registry.api import party
 from civicgrid.rental import plates, selectors, services, signing
 from civicgrid.rental.models import PlateSheet, RentalProfile
 
@@ -32,19 +33,7 @@ def landlord_url(code: str) -> str:
 def profile_body(profile: RentalProfile) -> dict[str, Any]:
     rules = selectors.active_rules()
     grade = rules.grade(profile.grade)
-    landlord = None
-    if profile.landlord_person_id:
-        landlord = {
-            "kind": "person",
-            "name": pii.mask_name(profile.landlord_person.name),
-            "id": profile.landlord_person.id_masked,
-        }
-    elif profile.landlord_org_id:
-        landlord = {
-            "kind": "organisation",
-            "name": profile.landlord_org.name,
-            "id": profile.landlord_org.credit_code,
-        }
+    landlord = party(profile.landlord_person, profile.landlord_org)
     return {
         "house_code": profile.house_code,
         "grade": profile.grade,

@@ -49,6 +49,23 @@ def category_code(text: str) -> str | None:
     return text.split()[0] if text else None
 
 
+def intake(d: dict, lon, lat, *, channel: str, source_ref: str, **extra) -> services.Intake:
+    """The hub's intake from the cleaned portal or desk form (the two forms share fields)."""
+    return services.Intake(
+        channel=channel,
+        source_ref=source_ref,
+        title=d["title"],
+        description=d["description"],
+        category=category_code(d["category"]),
+        lon=lon,
+        lat=lat,
+        address=d["address"],
+        reporter_name=d["reporter_name"],
+        reporter_phone=d["reporter_phone"],
+        **extra,
+    )
+
+
 class MultipleFileInput(forms.FileInput):
     allow_multiple_selected = True
 

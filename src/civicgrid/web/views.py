@@ -121,18 +121,8 @@ def portal(request):
     lon, lat = form.location()
     d = form.cleaned_data
     actor = request.user if request.user.is_authenticated else guards.PORTAL_ACTOR
-    intake = services.Intake(
-        channel="web",
-        source_ref=f"portal-{ref}",
-        title=d["title"],
-        description=d["description"],
-        category=forms.category_code(d["category"]),
-        lon=lon,
-        lat=lat,
-        address=d["address"],
-        reporter_name=d["reporter_name"],
-        reporter_phone=d["reporter_phone"],
-        photos=d["photos"],
+    intake = forms.intake(
+        d, lon, lat, channel="web", source_ref=f"portal-{ref}", photos=d["photos"]
     )
     guards.count("submit", request)
     try:

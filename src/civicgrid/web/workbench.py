@@ -113,18 +113,8 @@ def intake(request):
         return render(request, "web/workbench/intake.html", _intake_context(form), status=422)
     d = form.cleaned_data
     lon, lat = form.location()
-    data = services.Intake(
-        channel=d["channel"],
-        source_ref=f"desk-{ref}",
-        title=d["title"],
-        description=d["description"],
-        category=forms.category_code(d["category"]),
-        lon=lon,
-        lat=lat,
-        address=d["address"],
-        reporter_name=d["reporter_name"],
-        reporter_phone=d["reporter_phone"],
-        answer=d["answer"].strip(),
+    data = forms.intake(
+        d, lon, lat, channel=d["channel"], source_ref=f"desk-{ref}", answer=d["answer"].strip()
     )
     try:
         event, _created = services.submit(user, data)
