@@ -29,6 +29,7 @@ BROKER = "redis://127.0.0.1:6379/13"
 CACHE = "redis://127.0.0.1:6379/12"
 SECONDS = float(os.environ.get("CIVICGRID_BENCH_SECONDS", "60"))
 WARMUP = 5.0
+SLICE = 5.0  # the two endpoints take turns this long, so both meet the same machine
 CONNECTIONS = int(os.environ.get("CIVICGRID_BENCH_CONNECTIONS", "8"))
 TEXTS = [
     "小区门口垃圾堆积很多天没有清运，气味很大",
@@ -87,8 +88,7 @@ def run(scale: float) -> dict:
                 stderr=subprocess.STDOUT,
             )
             _wait_up(port, server, Path(tmp) / "serve.log")
-            bare = asyncio.run(_load(port, "/api/v1/bench/bare", bearer, points))
-            real = asyncio.run(_load(port, "/api/v1/events", bearer, points))
+            bare, real = asyncio.run(_alternate(port, bearer, points))
         finally:
             if server is not None:
                 server.terminate()
@@ -167,23 +167,66 @@ def _wait_up(port: int, server: subprocess.Popen, log: Path) -> None:
             time.sleep(0.3)
 
 
-async def _load(port: int, path: str, bearer: str, points: list) -> dict:
-    """``CONNECTIONS`` keep-alive clients posting as fast as answers come, for ``SECONDS``
-    after a warm-up; latency from the first byte sent to the last byte received."""
-    serial = iter(range(10**9))
-    rnd = random.Random(11)
-    run_id = f"{time.time_ns():x}"
-    latencies: list[float] = []
-    errors = 0
-    samples: list[str] = []
-    counting = False
+async def _alternate(port: int, bearer: str, points: list) -> tuple[dict, dict]:
+    """Warm both endpoints up, then let them take turns in ``SLICE``-second slices until each
+    has had ``SECONDS``: on a machine whose other load drifts, a limit measured first and a
+    rate measured a minute later would compare two different machines."""
+    bare = _Load(port, "/api/v1/bench/bare", bearer, points)
+    real = _Load(port, "/api/v1/events", bearer, points)
+    for load in (bare, real):
+        await load.run(WARMUP, counting=False)
+    done = 0.0
+    while done < SECONDS - 1e-9:
+        step = min(SLICE, SECONDS - done)
+        for load in (bare, real):
+            await load.run(step, counting=True)
+        done += step
+    return bare.summary(), real.summary()
 
-    def body() -> bytes:
-        lon, lat, leaf = points[rnd.randrange(len(points))]
-        n = next(serial)
+
+class _Load:
+    """``CONNECTIONS`` keep-alive clients posting to one path as fast as answers come;
+    latency from the first byte sent to the last byte received."""
+
+    def __init__(self, port: int, path: str, bearer: str, points: list) -> None:
+        self.port, self.path, self.bearer, self.points = port, path, bearer, points
+        self.serial = iter(range(10**9))
+        self.rnd = random.Random(11)
+        self.run_id = f"{time.time_ns():x}"
+        self.latencies: list[float] = []
+        self.errors = 0
+        self.samples: list[str] = []
+        self.elapsed = 0.0
+
+    async def run(self, seconds: float, counting: bool) -> None:
+        started = time.perf_counter()
+        await asyncio.gather(
+            *(self._client(started + seconds, counting) for _ in range(CONNECTIONS))
+        )
+        if counting:
+            self.elapsed += time.perf_counter() - started
+
+    def summary(self) -> dict:
+        latencies = sorted(self.latencies)
+
+        def pct(p: float) -> float:
+            return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 1)
+
+        return {
+            "rate": len(latencies) / self.elapsed,
+            "requests": len(latencies),
+            "errors": self.errors,
+            "error_samples": self.samples,
+            "p50_ms": pct(0.50),
+            "p99_ms": pct(0.99),
+        }
+
+    def _body(self) -> bytes:
+        lon, lat, leaf = self.points[self.rnd.randrange(len(self.points))]
+        n = next(self.serial)
         doc = {
             "channel": "hotline",
-            "source_ref": f"B{run_id}-{n}",
+            "source_ref": f"B{self.run_id}-{n}",
             "description": f"{TEXTS[n % len(TEXTS)]}（第{n}号）",
             "category": leaf,
             "lon": lon,
@@ -192,17 +235,17 @@ async def _load(port: int, path: str, bearer: str, points: list) -> dict:
         }
         return json.dumps(doc, ensure_ascii=False).encode()
 
-    async def client(stop_at: float) -> None:
-        nonlocal errors
+    async def _client(self, stop_at: float, counting: bool) -> None:
+        port = self.port
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         head = (
-            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-            f"Authorization: Bearer {bearer}\r\nContent-Type: application/json\r\n"
+            f"POST {self.path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Authorization: Bearer {self.bearer}\r\nContent-Type: application/json\r\n"
             "Connection: keep-alive\r\n"
         )
         try:
             while time.perf_counter() < stop_at:
-                payload = body()
+                payload = self._body()
                 request = f"{head}Content-Length: {len(payload)}\r\n\r\n".encode() + payload
                 t0 = time.perf_counter()
                 writer.write(request)
@@ -221,33 +264,13 @@ async def _load(port: int, path: str, bearer: str, points: list) -> dict:
                         close = True
                 answer = await reader.readexactly(length)
                 if counting:
-                    latencies.append(time.perf_counter() - t0)
+                    self.latencies.append(time.perf_counter() - t0)
                     if status not in (200, 201):
-                        errors += 1
-                        if len(samples) < 3:
-                            samples.append(f"{status} {answer[:300].decode(errors='replace')}")
+                        self.errors += 1
+                        if len(self.samples) < 3:
+                            self.samples.append(f"{status} {answer[:300].decode(errors='replace')}")
                 if close:
                     writer.close()
                     reader, writer = await asyncio.open_connection("127.0.0.1", port)
         finally:
             writer.close()
-
-    warm_end = time.perf_counter() + WARMUP
-    await asyncio.gather(*(client(warm_end) for _ in range(CONNECTIONS)))
-    counting = True
-    started = time.perf_counter()
-    await asyncio.gather(*(client(started + SECONDS) for _ in range(CONNECTIONS)))
-    elapsed = time.perf_counter() - started
-    latencies.sort()
-
-    def pct(p: float) -> float:
-        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 1)
-
-    return {
-        "rate": len(latencies) / elapsed,
-        "requests": len(latencies),
-        "errors": errors,
-        "error_samples": samples,
-        "p50_ms": pct(0.50),
-        "p99_ms": pct(0.99),
-    }
