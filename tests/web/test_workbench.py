@@ -65,6 +65,21 @@ def test_due_soon_and_overdue(filed, browser_for, people):
     assert _queue(browser_for("hj"), "overdue") == []  # not HJ's task
 
 
+def test_due_soon_counts_working_time_over_the_weekend(filed, people):
+    """Friday 16:00 (2026-11-27): one working day ahead reaches into Monday, not Tuesday."""
+    from civicgrid.events.selectors import desk
+
+    tz = timezone.get_current_timezone()
+    friday = dt.datetime(2026, 11, 27, 16, 0, tzinfo=tz)
+    monday = filed(category="9802", source_ref="W-mon")
+    tuesday = filed(category="9802", description="另一处违法搭建", source_ref="W-tue")
+    Event.objects.filter(pk=monday.pk).update(deadline=dt.datetime(2026, 11, 30, 10, tzinfo=tz))
+    Event.objects.filter(pk=tuesday.pk).update(deadline=dt.datetime(2026, 12, 1, 17, tzinfo=tz))
+    soon = desk(people["cg"], "due_soon", now=friday)
+    assert list(soon.values_list("number", flat=True)) == [monday.number]  # 66 clock hours on
+    assert desk(people["cg"], "overdue", now=friday).count() == 0
+
+
 def test_the_whole_loop_through_the_event_page(filed, browser_for):
     number = filed(None, channel="web", description="请问这个情况归谁管").number
     disp, cg = browser_for("dispatcher"), browser_for("cg")

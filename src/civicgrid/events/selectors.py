@@ -116,7 +116,7 @@ def queue(user, qs: QuerySet) -> QuerySet:
 
 # --- desks: the work queues of the staff pages (workbench, grid page) -----------------------
 
-DUE_SOON_HOURS = 24
+DUE_SOON_WORKING_DAYS = 1  # of working time: Friday afternoon's list holds Monday's deadlines
 DESKS: dict[str, str] = {
     "triage": "待受理",
     "dispatch": "待派遣",
@@ -143,9 +143,7 @@ def desk(user, name: str, now=None) -> QuerySet:
     A centre dispatcher's triage, dispatch and verify queues are the events their centre is
     responsible for; an operator or grid worker (no centre) sees those of their jurisdiction.
     "Due soon" and "overdue" are running events by deadline — for a department handler, its
-    own tasks only."""
-    import datetime as dt
-
+    own tasks only — "soon" meaning within one working day of working time."""
     from django.utils import timezone
 
     from civicgrid.events.workflow import RUNNING
@@ -170,7 +168,11 @@ def desk(user, name: str, now=None) -> QuerySet:
         qs = _task_events(user, qs)
     if name == "overdue":
         return qs.filter(deadline__lt=now)
-    return qs.filter(deadline__gte=now, deadline__lt=now + dt.timedelta(hours=DUE_SOON_HOURS))
+    from civicgrid.events.calendar_selectors import calendar
+
+    cal = calendar()
+    until = cal.add_working_hours(now, cal.hours.per_day * DUE_SOON_WORKING_DAYS).at
+    return qs.filter(deadline__gte=now, deadline__lt=until)
 
 
 def desks_for(user) -> list[str]:
