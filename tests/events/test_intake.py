@@ -44,6 +44,20 @@ def test_a_retry_returns_the_same_event_and_adds_nothing(report):
     assert other.status_code == 201 and other.json()["number"] != first.json()["number"]
 
 
+def test_a_retry_never_shows_someone_elses_event(report):
+    """Reference numbers are guessable: a key held by an event outside the caller's scope is
+    refused with 409 and nothing of that event, for staff elsewhere and for citizens alike."""
+    first = report(source_ref="HL-2026-7", category="9802", description="楼顶加建铁皮房")
+    assert first.status_code == 201
+    for who in ("nanshan", "citizen"):
+        again = report(who, source_ref="HL-2026-7", description="x", lon=1, lat=1)
+        assert again.status_code == 409, (who, again.content)
+        assert _fields(again) == {"source_ref": "已被使用，请换一个来源编号"}
+        assert first.json()["number"] not in again.content.decode()
+        assert "铁皮房" not in again.content.decode()
+    assert Event.objects.filter(source_ref="HL-2026-7").count() == 1
+
+
 def test_without_category_a_confident_suggestion_dispatches_else_triage(report):
     sure = report(description="楼下有人加建铁皮房，违建越来越大")
     assert sure.json()["category"]["code"] == "9802"

@@ -116,10 +116,22 @@ class Intake:
     created_at: dt.datetime | None = None  # a legacy backlog keeps its own times
 
 
-def existing(channel: str, source_ref: str) -> Event | None:
+def existing(channel: str, source_ref: str, actor=None) -> Event | None:
+    """The event a retry of ``channel`` + ``source_ref`` refers to. With ``actor``, a key
+    someone else's event holds is refused (409) rather than answered with that event:
+    reference numbers are guessable, events outside the caller's scope are not theirs."""
     if not source_ref:
         return None
-    return one(Event.objects.filter(channel=channel, source_ref=source_ref))
+    found = one(Event.objects.filter(channel=channel, source_ref=source_ref))
+    if found is not None and actor is not None:
+        from civicgrid.events.selectors import visible
+
+        if not visible(actor, found):
+            raise Conflict(
+                "该渠道下此来源编号已被使用",
+                [FieldError("source_ref", "已被使用，请换一个来源编号")],
+            )
+    return found
 
 
 def _check(data: Intake, actor) -> list[FieldError]:
@@ -250,19 +262,19 @@ def submit(actor, data: Intake) -> tuple[Event, bool]:
     ``channel`` + ``source_ref`` returns the first event unchanged."""
     fast = _fast_path(data)
     if not fast:
-        found = existing(data.channel, data.source_ref)
+        found = existing(data.channel, data.source_ref, actor)
         if found is not None:
             return found, False
     try:
         event = _build(actor, data)
     except ServiceError:
-        found = existing(data.channel, data.source_ref) if fast else None
+        found = existing(data.channel, data.source_ref, actor) if fast else None
         if found is not None:
             return found, False
         raise
     if fast:
         if not _insert_new(event, actor):
-            return existing(data.channel, data.source_ref), False
+            return existing(data.channel, data.source_ref, actor), False
         if settings.CELERY_TASK_ALWAYS_EAGER:
             _process_now(event)
         else:
@@ -362,7 +374,7 @@ def _save_new(event: Event, actor, data: Intake) -> tuple[Event, bool]:
                     transaction.on_commit(_nudge)
     except IntegrityError:
         # the same channel + source_ref arrived concurrently: the first one wins
-        found = existing(data.channel, data.source_ref)
+        found = existing(data.channel, data.source_ref, actor)
         if found is None:
             raise
         return found, False
