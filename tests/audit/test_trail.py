@@ -123,3 +123,38 @@ def test_a_rolled_back_change_leaves_no_record():
         raise RuntimeError("business rule failed")
     assert AuditRecord.objects.count() == before
     assert verify_trail().ok
+
+
+def test_the_admin_shows_an_auditor_only_their_jurisdiction(make_user):
+    """The admin reads the trail through the same jurisdiction as the API: a 南山 auditor
+    never sees who revealed whose data in 宝安, nor why."""
+    from django.test import Client
+
+    from civicgrid.geo.models import Region
+
+    baoan = Region.objects.get(code="440306").path
+    nanshan = Region.objects.get(code="440305").path
+    audit.record(
+        "pii.reveal",
+        actor="x",
+        object_type="registry.person",
+        object_id="1",
+        region_path=baoan,
+        after={"reason": "宝安的理由"},
+    )
+    audit.record(
+        "pii.reveal",
+        actor="y",
+        object_type="registry.person",
+        object_id="2",
+        region_path=nanshan,
+        after={"reason": "南山的理由"},
+    )
+    client = Client()
+    client.force_login(make_user("ns_auditor", "auditor", "440305"))
+    page = client.get("/admin/audit/auditrecord/?action__exact=pii.reveal")
+    assert page.status_code == 200
+    ids = [r.object_id for r in page.context["cl"].result_list]
+    assert ids == ["2"]
+    baoan_seq = AuditRecord.objects.get(object_id="1", action="pii.reveal").seq
+    assert client.get(f"/admin/audit/auditrecord/{baoan_seq}/change/").status_code in (302, 404)

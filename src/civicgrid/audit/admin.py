@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from civicgrid.accounts.scoping import scope_by_path
 from civicgrid.audit.models import AuditRecord
 
 
@@ -11,6 +12,10 @@ class AuditRecordAdmin(admin.ModelAdmin):
     list_filter = ("action", "object_type")
     search_fields = ("object_id", "actor", "request_id")
     readonly_fields = [f.name for f in AuditRecord._meta.fields]
+
+    def get_queryset(self, request):
+        """The same jurisdiction as the API: a district's auditor reads the district's trail."""
+        return scope_by_path(super().get_queryset(request), request.user, "region_path")
 
     def has_add_permission(self, request):
         return False
