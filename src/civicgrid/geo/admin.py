@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 
 from civicgrid.accounts.scoping import scope_by_path
 from civicgrid.geo import services
 from civicgrid.geo.models import Region
+
+
+class RegionForm(forms.ModelForm):
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        problem = services.name_problem(name)
+        if problem:
+            raise forms.ValidationError(problem)
+        return name
 
 
 @admin.register(Region)
@@ -43,6 +53,8 @@ class RegionAdmin(admin.ModelAdmin):
     )
     list_select_related = ("parent",)
     show_full_result_count = False
+
+    form = RegionForm
 
     def get_queryset(self, request):
         return scope_by_path(super().get_queryset(request).defer("geometry"), request.user, "path")

@@ -143,14 +143,28 @@ def load_shenzhen(
     return report
 
 
+def name_problem(name: str) -> str:
+    """Why a display name cannot be used ("" when it can): names end up in the maps and
+    tables of every page, so markup characters are refused along with empty or long ones."""
+    limit = Region._meta.get_field("name").max_length
+    if not name.strip():
+        return "必填"
+    if len(name.strip()) > limit:
+        return f"不能超过 {limit} 个字"
+    if "<" in name or ">" in name:
+        return "不能包含 < 或 >"
+    return ""
+
+
 @transaction.atomic
 def rename_region(actor, region: Region, name: str) -> Region:
     """Change a node's display name (codes never change)."""
-    name = name.strip()
-    if not name:
-        from civicgrid.core.errors import FieldError, ServiceError
+    from civicgrid.core.errors import FieldError, ServiceError
 
-        raise ServiceError("名称不能为空", [FieldError("name", "必填")])
+    name = name.strip()
+    problem = name_problem(name)
+    if problem:
+        raise ServiceError(f"名称无效：{problem}", [FieldError("name", problem)])
     before = region.name
     Region.objects.filter(pk=region.pk).update(name=name)
     region.name = name

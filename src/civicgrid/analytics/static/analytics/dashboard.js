@@ -2,6 +2,8 @@
 // charts with animation off so a screenshot shows final values. No tiles, no CDN.
 (function () {
   "use strict";
+  // Leaflet sets a string tooltip as HTML; names come from data, so they go in as text
+  function asText(s) { var n = document.createElement("span"); n.textContent = s; return n; }
   var form = document.getElementById("dash-form");
   if (!form) { return; }
   var status = document.getElementById("dash-status");
@@ -146,7 +148,7 @@
         },
         onEachFeature: function (f, lyr) {
           var r = byCode[f.properties.code];
-          lyr.bindTooltip(f.properties.name + "：" + fmt(key, r ? r[key] : null), { sticky: true });
+          lyr.bindTooltip(asText(f.properties.name + "：" + fmt(key, r ? r[key] : null)), { sticky: true });
           lyr.on("click", function () {
             window.location.href = "?" + qs({ region: f.properties.code, from: form.elements.from.value,
                                              to: form.elements.to.value });
@@ -164,7 +166,7 @@
       return "<th>" + TILES.filter(function (t) { return t[0] === c; })[0][1] + "</th>";
     }).join("") + "</tr></thead>";
     var rows = body.items.map(function (r) {
-      return '<tr data-key="' + r.key + '"><td><a href="?' + qs({ region: r.key }) + '">' + r.name + "</a></td>" +
+      return '<tr data-key="' + esc(r.key) + '"><td><a href="?' + esc(qs({ region: r.key })) + '">' + esc(r.name) + "</a></td>" +
         cols.map(function (c) { return '<td class="num" data-kpi="' + c + '">' + fmt(c, r[c]) + "</td>"; }).join("") + "</tr>";
     }).join("");
     document.getElementById("child-table").innerHTML = head + "<tbody>" + rows + "</tbody>";

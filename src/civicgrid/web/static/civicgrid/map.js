@@ -1,6 +1,8 @@
 // Draw region polygons with Leaflet and no base tiles (the city network reaches no tile server).
 (function () {
   "use strict";
+  // Leaflet sets a string tooltip as HTML; names come from data, so they go in as text
+  function asText(s) { var n = document.createElement("span"); n.textContent = s; return n; }
   var el = document.getElementById("map");
   if (!el || !window.L) { return; }
   var palette = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
@@ -18,7 +20,7 @@
         },
         onEachFeature: function (feature, lyr) {
           var p = feature.properties;
-          lyr.bindTooltip(p.name + " " + p.code, { sticky: true });
+          lyr.bindTooltip(asText(p.name + " " + p.code), { sticky: true });
           if (link) {
             lyr.on("click", function () { window.location.href = link + p.code + "/"; });
           }

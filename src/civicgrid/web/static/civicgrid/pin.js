@@ -2,6 +2,8 @@
 // pin and fills the hidden lon/lat fields; the grid under the pin is named via /api/v1/locate.
 (function () {
   "use strict";
+  // Leaflet sets a string tooltip as HTML; names come from data, so they go in as text
+  function asText(s) { var n = document.createElement("span"); n.textContent = s; return n; }
   var el = document.getElementById("pinmap");
   if (!el || !window.L) { return; }
   var lon = document.getElementById("id_lon");
@@ -38,7 +40,7 @@
           return { color: "#334", weight: 1, fillColor: "#76b7b2", fillOpacity: 0.35 };
         },
         onEachFeature: function (feature, lyr) {
-          lyr.bindTooltip(feature.properties.name, { sticky: true });
+          lyr.bindTooltip(asText(feature.properties.name), { sticky: true });
           lyr.on("click", function (e) { place(e.latlng); });
         }
       }).addTo(map);
