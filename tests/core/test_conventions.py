@@ -63,3 +63,30 @@ def test_no_missing_migrations():
     out = StringIO()
     call_command("makemigrations", "--check", "--dry-run", stdout=out)
     assert "No changes detected" in out.getvalue()
+
+
+def test_the_access_log_keeps_no_query_string_or_referrer():
+    """Exact lookups carry ID numbers and phones in the query; the server's log must not."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+    from gunicorn.glogging import Logger
+
+    from civicgrid.core.management.commands.serve import ACCESS_LOG_FORMAT
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": "/api/v1/persons?id_number=440306199001011234",
+        "PATH_INFO": "/api/v1/persons",
+        "QUERY_STRING": "id_number=440306199001011234",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "10.0.0.8",
+        "HTTP_REFERER": "http://127.0.0.1/workbench/caller?reporter_phone=13800001234",
+        "HTTP_USER_AGENT": "test",
+    }
+    resp = SimpleNamespace(status="200 OK", sent=12, headers=[])
+    atoms = Logger(Config()).atoms(resp, [], environ, dt.timedelta(milliseconds=7))
+    line = ACCESS_LOG_FORMAT % atoms
+    assert "/api/v1/persons" in line and '" 200 12 7ms' in line
+    assert "440306199001011234" not in line and "13800001234" not in line
