@@ -377,24 +377,64 @@ def test_whistle_blowing_reports_are_not_public_but_their_client_reads_them(
     assert bad.status_code == 403
 
 
-def test_events_from_other_channels_are_served_too(client, small_catalogue, grid_point):
-    lon, lat = grid_point()
-    event, _ = events.submit(
-        "op",
-        events.Intake(
-            channel="hotline",
-            description="井盖缺失，来电人李四 13900001111",
-            category="9803",
-            lon=lon,
-            lat=lat,
-            reporter_name="李四",
-            reporter_phone="13900001111",
-        ),
+def test_only_public_reports_are_served_and_never_a_house_code(client, small_catalogue, grid_point):
+    """The portal's reports are public like Open311's own; a hotline call, a grid worker's
+    note or an untriaged report is not; no answer ever names the flat (house code)."""
+    from civicgrid.registry.models import Building, House
+    from tests.events.conftest import GRID
+
+    lon, lat = grid_point(GRID)
+    building = Building.objects.create(
+        code=f"{GRID}00077",
+        name="宝民村77号",
+        address="宝民村77号",
+        lon=lon,
+        lat=lat,
+        use="residential",
+        form="urban_village",
+        floors=6,
+        district_code="440306",
+        grid_code=GRID,
     )
-    raw = client.get(f"/open311/v2/requests/{event.number}.xml").content.decode()
-    assert f"<service_request_id>{event.number}</service_request_id>" in raw
+    room = House.objects.create(
+        code=f"{building.code}000301",
+        building=building,
+        floor=3,
+        room="301",
+        use="rent",
+        district_code="440306",
+        grid_code=GRID,
+    )
+
+    def filed(channel: str, category: str | None, ref: str):
+        event, _ = events.submit(
+            "op",
+            events.Intake(
+                channel=channel,
+                source_ref=ref,
+                description="井盖缺失，来电人李四 13900001111",
+                category=category,
+                lon=lon,
+                lat=lat,
+                house_code=room.code,
+                reporter_name="李四",
+                reporter_phone="13900001111",
+            ),
+        )
+        return event
+
+    web = filed("web", "9803", "o-web")
+    raw = client.get(f"/open311/v2/requests/{web.number}.xml").content.decode()
+    assert f"<service_request_id>{web.number}</service_request_id>" in raw
     assert "<service_code>9803</service_code>" in raw
     assert "13900001111" not in raw and "139****1111" in raw
+    assert room.code not in raw and "<address_id />" in raw
+    listed = client.get("/open311/v2/requests.json").json()
+    for private in (filed("hotline", "9803", "o-tel"), filed("grid", "9803", "o-grid")):
+        assert client.get(f"/open311/v2/requests/{private.number}.json").status_code == 404
+        assert private.number not in {r["service_request_id"] for r in listed}
+    untriaged = filed("web", None, "o-new")
+    assert client.get(f"/open311/v2/requests/{untriaged.number}.json").status_code == 404
 
 
 def test_a_photo_sent_as_media_is_kept_with_the_event(post311):

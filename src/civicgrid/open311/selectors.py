@@ -4,8 +4,9 @@ from the event hub as GeoReport fields.
 Reading is public, as the spec has it (no api_key for GET) and as FixMyStreet serves it; so
 what is shown is what the citizen's tracking page shows (DESIGN §12): no reporter name, phone
 or e-mail, only the public timeline, and ID numbers or phone numbers written into free text
-starred out. 举报 (whistle-blowing) events are left out of the public feed — the law protects
-the informant and the matter — except for the client application that filed them.
+starred out. Only reports filed in public channels are listed (``PUBLIC_CHANNELS``), and 举报
+(whistle-blowing) events are left out — the law protects the informant and the matter — except
+for the client application that filed them. House codes (one flat each) are never shown.
 """
 
 from __future__ import annotations
@@ -141,8 +142,17 @@ def definition(code: str) -> dict[str, Any]:
 # --- service requests ----------------------------------------------------------------------
 
 
+# Published: reports citizens filed in public (the portal, the mini-program, Open311 apps) once
+# triaged to a type that is not confidential. A hotline call, a grid worker's note or an
+# inspection is a private conversation with the city and stays out of the public feed; an
+# untriaged report could still turn out to be a 举报.
+PUBLIC_CHANNELS = ("web", "miniprogram", "open311")
+
+
 def _base(client: ApiKey | None) -> QuerySet:
-    shown = ~Q(intake_type__in=CONFIDENTIAL_TYPES)
+    shown = (
+        Q(channel__in=PUBLIC_CHANNELS) & ~Q(intake_type__in=CONFIDENTIAL_TYPES) & ~Q(intake_type="")
+    )
     if client is not None:
         shown |= Q(open311__client=client)
     return Event.objects.filter(shown).exclude(number=None).select_related("open311", "master")
@@ -198,7 +208,7 @@ def request_body(event: Event, *, extensions: bool = False) -> dict[str, Any]:
         "updated_datetime": _local(event.closed_at if closed and event.closed_at else updated),
         "expected_datetime": _local(event.deadline),
         "address": event.address or None,
-        "address_id": event.house_code or None,
+        "address_id": None,  # a house code names one flat: never published
         "zipcode": None,
         "lat": event.lat,
         "long": event.lon,
