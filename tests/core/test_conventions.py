@@ -90,3 +90,15 @@ def test_the_access_log_keeps_no_query_string_or_referrer():
     line = ACCESS_LOG_FORMAT % atoms
     assert "/api/v1/persons" in line and '" 200 12 7ms' in line
     assert "440306199001011234" not in line and "13800001234" not in line
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/events", "/api/v1/regions", "/api/v1/catalogue", "/api/v1/audit", "/api/v1/users"],
+)
+def test_an_offset_past_any_page_is_a_422_not_a_crash(path, make_user, api):
+    client = api(make_user("pager", "auditor", "440300"))
+    r = client.get(f"{path}?offset={10**20}")
+    assert r.status_code == 422, r.content
+    assert "offset" in r.content.decode()
+    assert client.get(f"{path}?offset=0").status_code in (200, 403)

@@ -135,6 +135,7 @@ def test_a_consultation_answered_on_the_phone_closes_at_intake(report):
     "photo, status",
     [
         ("不是base64!!", 422),
+        ("data:", 422),  # a data URL with nothing after it
         (base64.b64encode(b"GIF89a not allowed").decode(), 422),
         (base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"0" * (6 * 1024 * 1024)).decode(), 422),
     ],

@@ -119,6 +119,14 @@ def test_extension_moves_the_deadline_and_the_supervision_lines(report, clients)
     c = clients
     act(c["cg"], number, "sign")
     before = Event.objects.get(number=number)
+    for limit, note, field in (
+        ("9999999d", "需协调产权人", "limit"),
+        ("123456789h", "需协调产权人", "limit"),
+        ("2d", "理" * 201, "note"),
+    ):
+        r = act(c["cg"], number, "request_extension", limit=limit, note=note)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == field, limit
+    assert Task.objects.get(event__number=number, lead=True).extension_status == ""
     r = act(c["cg"], number, "request_extension", limit="2d", note="需协调产权人")
     assert r.status_code == 200
     refused = act(c["cg"], number, "grant_extension")
@@ -174,15 +182,31 @@ def test_failed_verification_sends_the_work_back(report, clients):
 
 
 def test_community_orders_departments_to_the_scene(report, clients):
-    """社区发令、部门执行: the community centre orders CG and HJ on site by 15:00."""
+    """社区发令、部门执行: the community centre orders CG and HJ on site within two hours;
+    a department named twice is ordered once; a time past or far ahead is refused."""
+    import datetime as dt
+
+    from django.utils import timezone
+
     number = report(category="9802").json()["number"]
     c = clients
+    soon = (timezone.now() + dt.timedelta(hours=2)).isoformat()
+    for by in ("0001-01-01T00:00:00", "2026-01-01T09:00:00+08:00", "2099-12-31T00:00:00"):
+        r = act(
+            c["community"],
+            number,
+            "command",
+            departments=["440306-CG"],
+            on_scene_by=by,
+            note="立即到场处置",
+        )
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "on_scene_by", by
     body = act(
         c["community"],
         number,
         "command",
-        departments=["440306-CG", "440306-HJ"],
-        on_scene_by="2026-11-26T15:00:00+08:00",
+        departments=["440306-CG", "440306-HJ", "440306-CG"],
+        on_scene_by=soon,
         note="立即到场处置",
     ).json()
     assert body["commands"][0]["centre"]["code"] == "440306017001-ZZ"

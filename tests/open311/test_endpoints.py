@@ -340,6 +340,8 @@ def test_filters_by_id_code_status_and_dates(post311, client, attributes):
     [
         ("start_date=2026-01-01T00:00:00Z&end_date=2026-06-01T00:00:00Z", "90 days"),
         ("start_date=yesterday", "start_date"),
+        ("end_date=0001-01-01", "end_date: out of range"),
+        ("start_date=9999-12-31", "start_date: out of range"),
         ("status=pending", "status must be open or closed"),
         ("page=0", "page must be a positive integer"),
         ("page_size=ten", "page_size"),

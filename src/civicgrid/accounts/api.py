@@ -2,10 +2,11 @@
 
 from django.core.exceptions import PermissionDenied
 from ninja import Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from civicgrid.accounts import selectors
 from civicgrid.accounts.auth import staff_auth
+from civicgrid.core.paging import Paged
 
 router = Router(tags=["accounts"], auth=staff_auth)
 
@@ -43,7 +44,7 @@ def me(request):
 
 
 @router.get("/users", response=list[UserOut], summary="本辖区用户")
-@paginate(LimitOffsetPagination)
+@paginate(Paged)
 def list_users(request, role: str | None = None):
     if not request.auth.has_perm("accounts.view_user"):
         raise PermissionDenied("无权查看用户列表")
@@ -58,7 +59,7 @@ def get_user(request, username: str):
 
 
 @router.get("/departments", response=list[DepartmentOut], summary="机构（本辖区及上级）")
-@paginate(LimitOffsetPagination)
+@paginate(Paged)
 def list_departments(
     request, kind: str | None = None, sector: str | None = None, region: str | None = None
 ):

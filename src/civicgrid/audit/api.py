@@ -5,10 +5,11 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from ninja import Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from civicgrid.accounts.auth import staff_auth
 from civicgrid.audit import selectors
+from civicgrid.core.paging import Paged
 
 router = Router(tags=["audit"], auth=staff_auth)
 
@@ -26,7 +27,7 @@ class AuditOut(Schema):
 
 
 @router.get("", response=list[AuditOut], summary="审计记录（本辖区）")
-@paginate(LimitOffsetPagination)
+@paginate(Paged)
 def list_records(request, action: str | None = None, object_id: str | None = None):
     if not request.auth.has_perm("audit.view_auditrecord"):
         raise PermissionDenied("只有审计员可以查看审计记录")

@@ -10,10 +10,11 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from civicgrid.accounts.auth import staff_auth
 from civicgrid.core.errors import FieldError, ServiceError
+from civicgrid.core.paging import MAX_OFFSET, Paged
 from civicgrid.events import catalogue_selectors, selectors, services, workflow
 from civicgrid.events.models import Event
 
@@ -41,7 +42,7 @@ class CategoryOut(Schema):
     summary="事项目录（大类 → 小类 → 事项）",
     auth=None,
 )
-@paginate(LimitOffsetPagination)
+@paginate(Paged)
 def catalogue(request: HttpRequest, parent: str | None = None, leaf: bool | None = None):
     return catalogue_selectors.categories(parent=parent, leaf=leaf)
 
@@ -76,7 +77,7 @@ def _decode_photos(items: list[str]) -> list[bytes]:
     for i, text in enumerate(items):
         if len(text) > services.MAX_PHOTO_BYTES * 4 // 3 + 1024:
             raise ServiceError("输入有误", [FieldError(f"photos.{i}", "照片不能超过 5 MB")])
-        payload = text.split(",", 1)[1] if text.startswith("data:") else text
+        payload = text.partition(",")[2] if text.startswith("data:") else text
         try:
             out.append(base64.b64decode(payload, validate=True))
         except (binascii.Error, ValueError):
@@ -221,7 +222,7 @@ def submit(request: HttpRequest, payload: EventIn):
 def events(
     request: HttpRequest,
     limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     status: str | None = None,
     category: str | None = None,
     problem: bool | None = None,

@@ -1005,6 +1005,11 @@ def _do_contact(actor, event, p):
     )
 
 
+MAX_EXTENSION = dt.timedelta(hours=8 * 60)  # 60 working days of 8 hours: beyond is a new case
+EXTENSION_REASON_MAX = Task._meta.get_field("extension_reason").max_length
+ON_SCENE_WITHIN = dt.timedelta(days=30)
+
+
 def _do_request_extension(actor, event, p):
     task = _my_task(actor, event)
     text = _required(p, "limit", "须给出延期时长，如 2d")
@@ -1012,7 +1017,15 @@ def _do_request_extension(actor, event, p):
         limit = workcal.parse_limit(text)
     except ValueError as exc:
         raise ServiceError("输入有误", [FieldError("limit", str(exc))]) from None
+    if limit.hours(calendar().hours.per_day) > MAX_EXTENSION or len(str(limit)) > 8:
+        raise ServiceError(
+            "输入有误", [FieldError("limit", "延期不能超过 60 个工作日，如 2d 或 4h")]
+        )
     reason = _required(p, "note", "须说明延期理由")
+    if len(reason) > EXTENSION_REASON_MAX:
+        raise ServiceError(
+            "输入有误", [FieldError("note", f"延期理由不能超过 {EXTENSION_REASON_MAX} 字")]
+        )
     task.extension_status, task.extension_limit, task.extension_reason = (
         "requested",
         str(limit),
@@ -1188,7 +1201,7 @@ def _do_command(actor, event, p):
     codes = p.get("departments") or []
     if not codes:
         raise ServiceError("输入有误", [FieldError("departments", "须指定至少一个执行单位")])
-    depts = [_department(c, "departments") for c in codes]
+    depts = [_department(c, "departments") for c in dict.fromkeys(codes)]  # once each
     instruction = _required(p, "note", "须写明指令")
     by = p.get("on_scene_by")
     if isinstance(by, str):
@@ -1200,8 +1213,11 @@ def _do_command(actor, event, p):
             ) from None
     if by is None:
         raise ServiceError("输入有误", [FieldError("on_scene_by", "须给出到场时限")])
-    if timezone.is_naive(by):
+    now = _now()
+    if 2000 <= by.year < 2100 and timezone.is_naive(by):  # out of range: refused just below
         by = timezone.make_aware(by)
+    if not (2000 <= by.year < 2100 and now - dt.timedelta(hours=1) < by <= now + ON_SCENE_WITHIN):
+        raise ServiceError("输入有误", [FieldError("on_scene_by", "到场时限须在今后 30 天内")])
     centre = actor.department if not _is_system(actor) and actor.department_id else event.centre
     cmd = Command.objects.create(
         event=event,

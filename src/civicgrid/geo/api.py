@@ -4,8 +4,9 @@ Open311 service list: anyone may read it, so the citizen portal can place a pin.
 from typing import Literal
 
 from ninja import Field, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
+from civicgrid.core.paging import Paged
 from civicgrid.geo import selectors
 
 router = Router(tags=["regions"])
@@ -60,7 +61,7 @@ class LocateOut(Schema):
 
 
 @router.get("/regions", response=list[RegionOut], summary="区域列表")
-@paginate(LimitOffsetPagination)
+@paginate(Paged)
 def list_regions(request, level: LevelParam | None = None, parent: str | None = None):
     if parent:
         selectors.get_region(parent)  # an unknown parent is a 404, not an empty list

@@ -150,6 +150,8 @@ def parse_datetime(name: str, value: str, zone: dt.tzinfo) -> dt.datetime:
         raise Problem(
             400, f"{name}: not a W3C datetime (e.g. 2026-01-01T00:00:00Z): {raw}"
         ) from None
+    if not 1900 <= when.year <= 2999:  # leaves room for the 90-day window either side
+        raise Problem(400, f"{name}: out of range (years 1900 to 2999): {raw}")
     return when if when.tzinfo else when.replace(tzinfo=zone)
 
 
