@@ -242,3 +242,19 @@ def test_a_failure_after_intake_loses_nothing_and_the_relay_finishes_it(report, 
     assert Outbox.objects.filter(event__number=number, done_at=None).exists()
     assert services.relay() == 1
     assert Event.objects.get(number=number).status == "dispatched"
+
+
+def test_a_citizen_files_only_through_citizen_channels(report):
+    r = report("citizen", channel="hotline", category="9802")
+    assert r.status_code == 422 and "channel" in _fields(r)
+    assert report("citizen", channel="miniprogram", category="9802").status_code == 201
+
+
+def test_on_the_spot_closure_only_inside_the_workers_own_jurisdiction(report, grid_point):
+    """Closed on patrol counts in that grid's figures: another community is not the worker's."""
+    lon, lat = grid_point("44030500100101")  # 南山, not the worker's community
+    photo = base64.b64encode(PNG).decode()
+    r = report(
+        "grid", channel="grid", category="9801", on_spot=True, photos=[photo], lon=lon, lat=lat
+    )
+    assert r.status_code == 422 and _fields(r) == {"location": "即巡即办只能在本人辖区内"}

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from civicgrid.accounts import pii
 from civicgrid.accounts.models import Department
+from civicgrid.accounts.scoping import contains
 from civicgrid.core import uploads
 from civicgrid.core.errors import Conflict, FieldError, NotFound, ServiceError
 from civicgrid.core.queries import one
@@ -134,6 +135,9 @@ def existing(channel: str, source_ref: str, actor=None) -> Event | None:
     return found
 
 
+CITIZEN_CHANNELS = ("web", "miniprogram")  # a citizen's own account files through these
+
+
 def _check(data: Intake, actor) -> list[FieldError]:
     errors = []
     if data.channel not in Channel.values:
@@ -150,6 +154,8 @@ def _check(data: Intake, actor) -> list[FieldError]:
         errors.append(FieldError("lat" if data.lat is None else "lon", "经纬度须同时提供"))
     if data.lon is None and not data.house_code:
         errors.append(FieldError("location", "缺少位置：请提供经纬度（lon、lat）或房屋编码"))
+    if _roles(actor) == {"citizen"} and data.channel not in CITIZEN_CHANNELS:
+        errors.append(FieldError("channel", "市民请通过网站或小程序反映（web、miniprogram）"))
     errors += uploads.photo_errors(data.photos)
     if data.on_spot:
         if "grid_worker" not in _roles(actor) and not getattr(actor, "is_superuser", False):
@@ -309,6 +315,9 @@ def _build(actor, data: Intake) -> Event:
         raise ServiceError("输入有误", errors)
     lon, lat, grid_code, building_code, house_code = _place(data)
     places, path, district = _places(grid_code)
+    if data.on_spot and not _is_system(actor) and not contains(actor, path):
+        # closed on patrol counts in that grid's figures: only its own grid workers may
+        raise ServiceError("输入有误", [FieldError("location", "即巡即办只能在本人辖区内")])
     picks = None if node else suggestions(cat, data.title, data.description)
     first_level = node.route[0][0] if node and node.route else "district"
     now = _now()
