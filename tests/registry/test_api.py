@@ -215,3 +215,39 @@ def test_organisation_lookup_by_credit_code(city, users, api, tmp_path):
         api(users["nanshan_dispatcher"]).get("/api/v1/organisations/91350100M000100Y43").status_code
         == 404
     )
+
+
+def test_registering_a_known_person_never_takes_them_from_another_district(city, users, api):
+    known = city["nanshan_person"]
+    nanshan_id = id_number("440305", "19800101", 1)
+    baoan, nanshan = api(users["baoan_grid"]), api(users["nanshan_dispatcher"])
+    reveal = f"/api/v1/persons/{known.pk}/reveal"
+    body = {"reason": "核实居住信息"}
+    # wholly outside the jurisdiction: not found, not revealable
+    assert baoan.get(f"/api/v1/persons?id_number={nanshan_id}").json()["count"] == 0
+    assert baoan.post(reveal, body, content_type="application/json").status_code == 404
+    response = baoan.post(
+        f"/api/v1/houses/{city['baoan_house'].code}/residents",
+        {"id_number": nanshan_id, "name": "某某", "phone": "13600009999", "relation": "tenant"},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    person = Person.objects.get(pk=known.pk)
+    assert (person.name, person.phone) == ("钱七", "0755-12345678")
+    assert (person.district_code, person.grid_code) == ("440305", known.grid_code)
+    # 南山 keeps the person; each district sees the homes in its own jurisdiction, the city both
+    mine = nanshan.get(f"/api/v1/persons?id_number={nanshan_id}").json()
+    assert mine["count"] == 1
+    assert [r["house_code"] for r in mine["items"][0]["residences"]] == [city["nanshan_house"].code]
+    city_wide = api(users["steward"]).get(f"/api/v1/persons/{known.pk}").json()
+    assert {r["house_code"] for r in city_wide["residences"]} == {
+        city["nanshan_house"].code,
+        city["baoan_house"].code,
+    }
+    theirs = baoan.get(f"/api/v1/persons?id_number={nanshan_id}").json()["items"]
+    assert [r["house_code"] for r in theirs[0]["residences"]] == [city["baoan_house"].code]
+    detail = baoan.get(f"/api/v1/persons/{known.pk}").json()
+    assert [r["house_code"] for r in detail["residences"]] == [city["baoan_house"].code]
+    assert (
+        city["nanshan_house"].code not in baoan.get(f"/api/v1/persons/{known.pk}").content.decode()
+    )

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from civicgrid.accounts import pii
+from civicgrid.accounts.scoping import scope_by_grid
 from civicgrid.audit import services as audit
 from civicgrid.core.errors import FieldError, ServiceError
 from civicgrid.registry import codes, formats
@@ -32,6 +33,11 @@ def _coded(field: str, value: str, mapping: dict[str, str]) -> str:
     raise ServiceError("输入有误", [FieldError(field, f"取值无效，可选：{choices}")])
 
 
+def _owns(actor, person: Person) -> bool:
+    """Whether the person's own record (their grid) lies in the actor's jurisdiction."""
+    return scope_by_grid(Person.objects.filter(pk=person.pk), actor).exists()
+
+
 @transaction.atomic
 def register_residence(
     actor,
@@ -46,7 +52,11 @@ def register_residence(
     source: str = "api",
     verified: bool = False,
 ) -> Residence:
-    """Register a person as living in a house (creating the person when new)."""
+    """Register a person as living in a house (creating the person when new).
+
+    A known person only gains the residence: their name and grid stay as recorded, and their
+    phone and household type are corrected only by the jurisdiction that keeps their record.
+    """
     _require(actor, "registry.add_residence", "登记居住信息")
     try:
         info = codes.parse_id_number(id_number)
@@ -67,17 +77,25 @@ def register_residence(
             id_masked=pii.mask_id_number(info.number),
             sex=info.sex,
             birth_date=info.birth_date,
+            name=name.strip(),
+            phone=phone.strip(),
+            household_type=household_type,
             district_code=house.district_code,
             grid_code=house.grid_code,
         ),
     )
-    person.name = name.strip()
-    if phone:
-        person.phone = phone.strip()
-    if household_type:
-        person.household_type = household_type
-    person.grid_code, person.district_code = house.grid_code, house.district_code
-    person.save()
+    if not created and _owns(actor, person):
+        # a known person is never renamed or moved by a registration: adding a home here
+        # must not take them away from the jurisdiction that keeps their record
+        changed = []
+        if phone and phone.strip() != person.phone:
+            person.phone = phone.strip()
+            changed.append("phone")
+        if household_type and household_type != person.household_type:
+            person.household_type = household_type
+            changed.append("household_type")
+        if changed:
+            person.save(update_fields=[*changed, "updated_at"])
     residence, made = Residence.objects.get_or_create(
         person=person,
         house=house,
