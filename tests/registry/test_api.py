@@ -8,7 +8,7 @@ import pytest
 from civicgrid.audit.models import AuditRecord
 from civicgrid.registry.importers import import_file
 from civicgrid.registry.models import Building, House, Person
-from tests.registry.conftest import GRID, id_number, write_csv
+from tests.registry.conftest import GRID, NANSHAN_GRID, id_number, write_csv
 from tests.registry.test_import import HOUSE_HEADER, PERSON_HEADER
 
 pytestmark = pytest.mark.django_db
@@ -251,3 +251,40 @@ def test_registering_a_known_person_never_takes_them_from_another_district(city,
     assert (
         city["nanshan_house"].code not in baoan.get(f"/api/v1/persons/{known.pk}").content.decode()
     )
+
+
+def test_a_building_moves_only_inside_the_jurisdiction_and_takes_its_residents(
+    city, users, make_user, api
+):
+    from civicgrid.geo.models import Region
+    from civicgrid.registry.models import Residence
+    from civicgrid.rental import services as rental
+
+    estate, house, person = city["estate"], city["baoan_house"], city["person"]
+    rental.register_rental(users["baoan_grid"], house, safety_letter=True)
+    steward = api(make_user("r_ba_steward", "steward", "440306"))
+    url = f"/api/v1/buildings/{estate.code}"
+    away = steward.patch(url, {"grid_code": NANSHAN_GRID}, content_type="application/json")
+    assert away.status_code == 422 and away.json()["errors"][0]["field"] == "grid_code"
+    assert Building.objects.get(pk=estate.pk).grid_code == GRID
+    # another community of the same district: the steward may, and everything follows
+    other = (
+        Region.objects.filter(level="grid", district_code="440306")
+        .exclude(code__startswith=GRID[:12])
+        .order_by("code")
+        .first()
+        .code
+    )
+    moved = steward.patch(url, {"grid_code": other}, content_type="application/json")
+    assert moved.status_code == 200, moved.content
+    residence = Residence.objects.get(house=house)
+    assert (residence.district_code, residence.grid_code) == ("440306", other)
+    assert Person.objects.get(pk=person.pk).grid_code == other
+    assert House.objects.get(pk=house.pk).grid_code == other
+    # the old community's worker no longer holds them, the district still does
+    old_grid = api(users["baoan_grid"])
+    assert old_grid.get(f"/api/v1/persons?id_number={CLEAR_ID}").json()["count"] == 0
+    assert old_grid.get(f"/api/v1/rental/{house.code}").status_code == 404
+    district = api(users["baoan_dispatcher"])
+    found = district.get(f"/api/v1/persons?id_number={CLEAR_ID}").json()
+    assert [r["house_code"] for r in found["items"][0]["residences"]] == [house.code]

@@ -13,11 +13,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from civicgrid.accounts import pii
-from civicgrid.accounts.scoping import scope_by_grid
+from civicgrid.accounts.scoping import contains, scope_by_grid
 from civicgrid.audit import services as audit
 from civicgrid.core.errors import FieldError, ServiceError
 from civicgrid.registry import codes, formats
-from civicgrid.registry.models import Building, House, Person, Residence
+from civicgrid.registry.models import Building, House, Organisation, Person, Residence
 
 
 def _require(user, perm: str, what: str) -> None:
@@ -174,18 +174,17 @@ def update_building(actor, building: Building, **changes) -> Building:
     if "grid_code" in changes:
         from civicgrid.geo.models import Region
 
-        grid = Region.objects.filter(code=changes["grid_code"], level="grid").first()
-        if grid is None:
-            raise ServiceError("输入有误", [FieldError("grid_code", "网格编码不存在")])
+        grid = Region.objects.filter(code=changes["grid_code"] or "", level="grid").first()
+        if grid is None or not contains(actor, grid.path):  # a grid elsewhere is as unknown
+            raise ServiceError("输入有误", [FieldError("grid_code", "网格编码不存在或不在本辖区")])
         changes["district_code"] = grid.district_code
+    old_place = (building.district_code, building.grid_code)
     before = {k: getattr(building, k) for k in changes}
     for key, value in changes.items():
         setattr(building, key, value)
     building.save()
-    if "grid_code" in changes:  # houses follow their building's current grid
-        House.objects.filter(building=building).update(
-            grid_code=building.grid_code, district_code=building.district_code
-        )
+    if (building.district_code, building.grid_code) != old_place:
+        _follow_building(building, old_place)
     audit.record(
         "registry.building.update",
         actor=actor,
@@ -194,6 +193,27 @@ def update_building(actor, building: Building, **changes) -> Building:
         after={k: str(getattr(building, k)) for k in changes},
     )
     return building
+
+
+def _follow_building(building: Building, old_place: tuple[str, str]) -> None:
+    """Everything scoped through the building's place moves with it, so the jurisdiction that
+    now holds the building holds its houses, residents, firms and rental records too."""
+    from civicgrid.rental.models import InspectionTask, RentalProfile
+
+    place = {"district_code": building.district_code, "grid_code": building.grid_code}
+    houses = House.objects.filter(building=building)
+    houses.update(**place)
+    Residence.objects.filter(house__building=building).update(**place)
+    Organisation.objects.filter(house__building=building).update(**place)
+    # a person whose own grid was this building's and who still lives here moves with it
+    district, grid = old_place
+    Person.objects.filter(
+        district_code=district,
+        grid_code=grid,
+        pk__in=Residence.objects.filter(house__building=building, until=None).values("person"),
+    ).update(**place)
+    RentalProfile.objects.filter(house__building=building).update(**place)
+    InspectionTask.objects.filter(profile__house__building=building).update(**place)
 
 
 @transaction.atomic
