@@ -288,3 +288,35 @@ def test_a_building_moves_only_inside_the_jurisdiction_and_takes_its_residents(
     district = api(users["baoan_dispatcher"])
     found = district.get(f"/api/v1/persons?id_number={CLEAR_ID}").json()
     assert [r["house_code"] for r in found["items"][0]["residences"]] == [house.code]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"name": None},
+        {"address": None},
+        {"floors": None},
+        {"use": None},
+        {"grid_code": None},
+        {"address": "  "},
+        {"name": "名" * 101},
+    ],
+)
+def test_a_building_patch_the_columns_cannot_hold_is_a_field_error(city, users, api, change):
+    estate = city["estate"]
+    response = api(users["steward"]).patch(
+        f"/api/v1/buildings/{estate.code}", change, content_type="application/json"
+    )
+    assert response.status_code == 422, response.content
+    assert [e["field"] for e in response.json()["errors"]] == list(change)
+    after = Building.objects.get(pk=estate.pk)
+    assert (after.name, after.address, after.floors) == (estate.name, estate.address, estate.floors)
+
+
+def test_the_service_refuses_a_building_name_longer_than_its_column(city, users):
+    from civicgrid.core.errors import ServiceError
+    from civicgrid.registry import services
+
+    with pytest.raises(ServiceError) as refused:
+        services.update_building(users["steward"], city["estate"], name="名" * 101)
+    assert [e.field for e in refused.value.errors] == ["name"]

@@ -226,7 +226,9 @@ def get_building(request, code: str):
 
 
 class BuildingPatch(Schema):
-    name: str | None = None
+    """Every field optional; a null where the column has none is refused by the service."""
+
+    name: str | None = Field(None, max_length=100)
     address: str | None = Field(None, max_length=200)
     use: str | None = None
     form: str | None = None

@@ -155,6 +155,23 @@ BUILDING_FIELDS = {
 }
 
 
+def _column_errors(model, changes: dict) -> list[FieldError]:
+    """What the columns themselves would refuse (a null, an empty required text, a text
+    longer than the column), as field errors rather than a database error."""
+    errors = []
+    for key, value in changes.items():
+        column = model._meta.get_field(key)
+        if value is None:
+            if not column.null:
+                errors.append(FieldError(key, "不能为空"))
+        elif isinstance(value, str):
+            if not value.strip() and not column.blank:
+                errors.append(FieldError(key, "必填"))
+            elif column.max_length and len(value) > column.max_length:
+                errors.append(FieldError(key, f"不能超过 {column.max_length} 个字符"))
+    return errors
+
+
 @transaction.atomic
 def update_building(actor, building: Building, **changes) -> Building:
     """Correct a building's attributes. Moving it to another grid changes its current grid
@@ -163,6 +180,9 @@ def update_building(actor, building: Building, **changes) -> Building:
     unknown = set(changes) - BUILDING_FIELDS
     if unknown:
         raise ServiceError("不可修改的字段", [FieldError(f, "不可修改") for f in sorted(unknown)])
+    errors = _column_errors(Building, changes)
+    if errors:
+        raise ServiceError("输入有误", errors)
     if "use" in changes:
         changes["use"] = _coded("use", changes["use"], formats.BUILDING_USES)
     if "form" in changes:
