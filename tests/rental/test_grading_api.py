@@ -172,3 +172,46 @@ def test_inspection_photos_are_kept_and_go_with_the_hazard_event(clients, rental
     )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "photos.0"
     assert rental.inspections.count() == 1
+
+
+def _person(seq: int, district: str, grid: str):
+    from civicgrid.accounts import pii
+    from civicgrid.registry.models import Person
+
+    from .conftest import id_number
+
+    number = id_number(seq, district, "19700101")
+    cipher = pii.cipher()
+    Person.objects.create(
+        id_hash=cipher.lookup_hash(number),
+        id_enc=cipher.encrypt(number),
+        id_masked=pii.mask_id_number(number),
+        name="欧阳锋",
+        phone="13511112222",
+        sex="M",
+        birth_date=dt.date(1970, 1, 1),
+        district_code=district,
+        grid_code=grid,
+    )
+    return number
+
+
+def test_a_landlord_is_looked_up_only_in_the_jurisdiction(clients, rental):
+    from .conftest import GRID, NANSHAN_GRID, id_number
+
+    url = f"/api/v1/rental/{rental.house_code}"
+
+    def put(number: str):
+        return clients["grid"].put(
+            url, {"landlord_id_number": number}, content_type="application/json"
+        )
+
+    elsewhere = put(_person(777, "440305", NANSHAN_GRID))
+    unknown = put(id_number(778, "440305", "19700101"))
+    assert elsewhere.status_code == unknown.status_code == 422
+    assert elsewhere.json() == unknown.json()
+    assert elsewhere.json()["errors"][0]["field"] == "landlord_id_number"
+    assert RentalProfile.objects.get(pk=rental.pk).landlord_person_id is None
+    here = put(_person(779, "440306", GRID))
+    assert here.status_code == 200, here.content
+    assert here.json()["landlord"]["name"] == "欧**"

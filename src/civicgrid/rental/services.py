@@ -40,6 +40,7 @@ from civicgrid.core import uploads
 from civicgrid.core.errors import FieldError, NotFound, ServiceError
 from civicgrid.core.uploads import MAX_PHOTOS
 from civicgrid.registry import codes
+from civicgrid.registry import selectors as registry
 from civicgrid.registry.models import House, Organisation, Person, Residence
 from civicgrid.rental import grading, selectors, signing
 from civicgrid.rental.models import (
@@ -152,14 +153,17 @@ def _actor_name(actor) -> str:
 # --- profiles ----------------------------------------------------------------------------------
 
 
-def _landlord(id_number: str, credit_code: str) -> tuple[Person | None, Organisation | None]:
+def _landlord(actor, id_number: str, credit_code: str) -> tuple[Person | None, Organisation | None]:
+    """The landlord by ID number among the persons the actor may see (a person elsewhere is
+    answered like an unknown one, so the lookup tells nothing about other jurisdictions), or
+    by credit code (public by law)."""
     person = org = None
     if id_number:
         try:
             info = codes.parse_id_number(id_number)
         except codes.CodeError as exc:
             raise ServiceError("输入有误", [FieldError("landlord_id_number", str(exc))]) from None
-        person = Person.objects.filter(id_hash=pii.cipher().lookup_hash(info.number)).first()
+        person = registry.persons_for(actor, id_number=info.number).first()
         if person is None:
             raise ServiceError(
                 "输入有误", [FieldError("landlord_id_number", "该身份证号不在人口库中")]
@@ -189,7 +193,7 @@ def register_rental(
     """Register a house as let (or update its profile). A new profile gets the grade its
     indicators allow, with the reasons."""
     _require_role(actor, {"grid_worker", "steward"}, "登记出租屋")
-    person, org = _landlord(landlord_id_number, landlord_credit_code)
+    person, org = _landlord(actor, landlord_id_number, landlord_credit_code)
     if manager_phone and not _MOBILE.match(manager_phone.strip()):
         raise ServiceError("输入有误", [FieldError("manager_phone", "手机号须为 11 位")])
     profile = RentalProfile.objects.select_for_update().filter(house=house).first()
