@@ -215,3 +215,17 @@ def test_a_landlord_is_looked_up_only_in_the_jurisdiction(clients, rental):
     here = put(_person(779, "440306", GRID))
     assert here.status_code == 200, here.content
     assert here.json()["landlord"]["name"] == "欧**"
+
+
+def test_only_a_city_level_steward_may_replace_the_grading_rules(clients, make_user, api):
+    from civicgrid.rental.grading import shipped
+    from civicgrid.rental.models import RuleSetVersion
+
+    before = list(RuleSetVersion.objects.values_list("version", "active"))
+    district = api(make_user("rba_steward", "steward", "440306"))
+    r = district.post(
+        "/api/v1/rental/rules", {"config": shipped("longgang")}, content_type="application/json"
+    )
+    assert r.status_code == 403
+    assert list(RuleSetVersion.objects.values_list("version", "active")) == before
+    assert clients["grid"].get("/api/v1/rental/rules").json()["scheme"] == "default3"

@@ -35,6 +35,7 @@ from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
 from civicgrid.accounts import pii
+from civicgrid.accounts.scoping import sees_everything
 from civicgrid.audit import services as audit
 from civicgrid.core import uploads
 from civicgrid.core.errors import FieldError, NotFound, ServiceError
@@ -108,6 +109,8 @@ def load_rules(actor, data: Any) -> RuleSetVersion:
     rules in force stay as they are."""
     if not isinstance(actor, str):  # a string is the operator at the console (the CLI)
         _require_role(actor, {"steward"}, "修改出租屋分级规则")
+        if not sees_everything(actor):  # the rules grade every house of the city
+            raise PermissionDenied("分级规则全市统一，须由市级数据管理员修改")
     if isinstance(data, str | bytes):
         try:
             parsed = grading.loads(data.decode() if isinstance(data, bytes) else data)
