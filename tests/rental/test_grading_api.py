@@ -229,3 +229,15 @@ def test_only_a_city_level_steward_may_replace_the_grading_rules(clients, make_u
     assert r.status_code == 403
     assert list(RuleSetVersion.objects.values_list("version", "active")) == before
     assert clients["grid"].get("/api/v1/rental/rules").json()["scheme"] == "default3"
+
+
+def test_a_count_beyond_any_house_is_a_field_error_and_changes_nothing(rental, inspect):
+    for value in (10**20, 10_001, -1):
+        r = inspect(rental.house_code, observed=value)
+        assert r.status_code == 422, r.content
+        assert r.json()["errors"][0]["field"] == "findings.observed"
+    r = inspect(rental.house_code, incidents_12m=2**63)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "findings.incidents_12m"
+    rental.refresh_from_db()
+    assert rental.observed is None and rental.inspections.count() == 0
+    assert inspect(rental.house_code, observed=10_000).status_code == 201

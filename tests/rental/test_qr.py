@@ -283,3 +283,15 @@ def test_the_limits_hold_across_processes_through_redis(rental, settings):
         assert _register(rental.house_code, id_number=id_number(303)).status_code == 429
     finally:
         server.flushdb()
+
+
+@pytest.mark.parametrize("observed", ["99999999999999999999", "许多"])
+def test_the_scan_page_refuses_a_head_count_it_cannot_hold(rental, people, observed):
+    from tests.conftest import PASSWORD
+
+    client = Client()
+    assert client.login(username=people["grid"].get_username(), password=PASSWORD)
+    code = rental.house_code
+    r = client.post(f"/q/{code}", {"sig": _sig(code), "action": "inspect", "observed": observed})
+    assert r.status_code == 422 and "整数" in r.content.decode()
+    assert rental.inspections.count() == 0

@@ -65,6 +65,9 @@ UNDECLARED = ("070401", "出租屋住户未申报居住登记")
 # events in these catalogue branches, linked to a house and not finished, are its open hazards
 HAZARD_PREFIXES = ("0703", "0704", "0705", "0706")
 FINAL_STATUSES = ("closed", "rejected", "merged")
+# a count found at a door (people living there, incidents in a year): far above any real
+# house, far below what a database integer column holds
+MAX_COUNT = 10_000
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 
@@ -314,8 +317,10 @@ def check_findings(findings: Any) -> dict[str, Any]:
         value = findings[key]
         if kind == "bool" and not isinstance(value, bool):
             errors.append(FieldError(f"findings.{key}", "须为 true 或 false"))
-        elif kind == "int" and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-            errors.append(FieldError(f"findings.{key}", "须为不小于 0 的整数"))
+        elif kind == "int" and (
+            isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT
+        ):
+            errors.append(FieldError(f"findings.{key}", f"须为 0 到 {MAX_COUNT} 之间的整数"))
         else:
             clean[key] = value
     if errors:
