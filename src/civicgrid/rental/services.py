@@ -480,6 +480,11 @@ def throttle(kind: str, house_code: str, client: str | None) -> None:
             raise ServiceError("尝试次数过多，请稍后再试", status=429)
 
 
+# what a tenant is told after declaring, whether or not the ID number already lives in the
+# house: a different answer would tell anyone with the plate who lives behind the door
+SELF_REGISTERED = "申报成功，待网格员核实"
+
+
 def _verified_profile(code: str, sig: str | None) -> RentalProfile | None:
     if not signing.verify(code, sig):
         raise NotFound("无效的二维码")

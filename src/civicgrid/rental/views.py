@@ -87,7 +87,7 @@ def _act(request, code: str, sig: str, action: str) -> str:
     p = request.POST
     client = client_address(request)
     if action == "register":
-        _, created = services.self_register(
+        services.self_register(
             code,
             sig,
             id_number=p.get("id_number", ""),
@@ -95,7 +95,7 @@ def _act(request, code: str, sig: str, action: str) -> str:
             phone=p.get("phone", ""),
             client=client,
         )
-        return "申报成功，待网格员核实。" if created else "您已在该房屋登记，无需重复申报。"
+        return services.SELF_REGISTERED + "。"  # the same whether or not they live here
     if action == "report":
         event = services.report_problem(
             code,
