@@ -8,7 +8,7 @@ import pytest
 from civicgrid.audit.models import AuditRecord
 from civicgrid.registry.importers import import_file
 from civicgrid.registry.models import Building, House, Person
-from tests.registry.conftest import GRID, id_number, write_csv
+from tests.registry.conftest import GRID, NANSHAN_GRID, id_number, write_csv
 from tests.registry.test_import import HOUSE_HEADER, PERSON_HEADER
 
 pytestmark = pytest.mark.django_db
@@ -215,3 +215,108 @@ def test_organisation_lookup_by_credit_code(city, users, api, tmp_path):
         api(users["nanshan_dispatcher"]).get("/api/v1/organisations/91350100M000100Y43").status_code
         == 404
     )
+
+
+def test_registering_a_known_person_never_takes_them_from_another_district(city, users, api):
+    known = city["nanshan_person"]
+    nanshan_id = id_number("440305", "19800101", 1)
+    baoan, nanshan = api(users["baoan_grid"]), api(users["nanshan_dispatcher"])
+    reveal = f"/api/v1/persons/{known.pk}/reveal"
+    body = {"reason": "核实居住信息"}
+    # wholly outside the jurisdiction: not found, not revealable
+    assert baoan.get(f"/api/v1/persons?id_number={nanshan_id}").json()["count"] == 0
+    assert baoan.post(reveal, body, content_type="application/json").status_code == 404
+    response = baoan.post(
+        f"/api/v1/houses/{city['baoan_house'].code}/residents",
+        {"id_number": nanshan_id, "name": "某某", "phone": "13600009999", "relation": "tenant"},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    person = Person.objects.get(pk=known.pk)
+    assert (person.name, person.phone) == ("钱七", "0755-12345678")
+    assert (person.district_code, person.grid_code) == ("440305", known.grid_code)
+    # 南山 keeps the person; each district sees the homes in its own jurisdiction, the city both
+    mine = nanshan.get(f"/api/v1/persons?id_number={nanshan_id}").json()
+    assert mine["count"] == 1
+    assert [r["house_code"] for r in mine["items"][0]["residences"]] == [city["nanshan_house"].code]
+    city_wide = api(users["steward"]).get(f"/api/v1/persons/{known.pk}").json()
+    assert {r["house_code"] for r in city_wide["residences"]} == {
+        city["nanshan_house"].code,
+        city["baoan_house"].code,
+    }
+    theirs = baoan.get(f"/api/v1/persons?id_number={nanshan_id}").json()["items"]
+    assert [r["house_code"] for r in theirs[0]["residences"]] == [city["baoan_house"].code]
+    detail = baoan.get(f"/api/v1/persons/{known.pk}").json()
+    assert [r["house_code"] for r in detail["residences"]] == [city["baoan_house"].code]
+    assert (
+        city["nanshan_house"].code not in baoan.get(f"/api/v1/persons/{known.pk}").content.decode()
+    )
+
+
+def test_a_building_moves_only_inside_the_jurisdiction_and_takes_its_residents(
+    city, users, make_user, api
+):
+    from civicgrid.geo.models import Region
+    from civicgrid.registry.models import Residence
+    from civicgrid.rental import services as rental
+
+    estate, house, person = city["estate"], city["baoan_house"], city["person"]
+    rental.register_rental(users["baoan_grid"], house, safety_letter=True)
+    steward = api(make_user("r_ba_steward", "steward", "440306"))
+    url = f"/api/v1/buildings/{estate.code}"
+    away = steward.patch(url, {"grid_code": NANSHAN_GRID}, content_type="application/json")
+    assert away.status_code == 422 and away.json()["errors"][0]["field"] == "grid_code"
+    assert Building.objects.get(pk=estate.pk).grid_code == GRID
+    # another community of the same district: the steward may, and everything follows
+    other = (
+        Region.objects.filter(level="grid", district_code="440306")
+        .exclude(code__startswith=GRID[:12])
+        .order_by("code")
+        .first()
+        .code
+    )
+    moved = steward.patch(url, {"grid_code": other}, content_type="application/json")
+    assert moved.status_code == 200, moved.content
+    residence = Residence.objects.get(house=house)
+    assert (residence.district_code, residence.grid_code) == ("440306", other)
+    assert Person.objects.get(pk=person.pk).grid_code == other
+    assert House.objects.get(pk=house.pk).grid_code == other
+    # the old community's worker no longer holds them, the district still does
+    old_grid = api(users["baoan_grid"])
+    assert old_grid.get(f"/api/v1/persons?id_number={CLEAR_ID}").json()["count"] == 0
+    assert old_grid.get(f"/api/v1/rental/{house.code}").status_code == 404
+    district = api(users["baoan_dispatcher"])
+    found = district.get(f"/api/v1/persons?id_number={CLEAR_ID}").json()
+    assert [r["house_code"] for r in found["items"][0]["residences"]] == [house.code]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"name": None},
+        {"address": None},
+        {"floors": None},
+        {"use": None},
+        {"grid_code": None},
+        {"address": "  "},
+        {"name": "名" * 101},
+    ],
+)
+def test_a_building_patch_the_columns_cannot_hold_is_a_field_error(city, users, api, change):
+    estate = city["estate"]
+    response = api(users["steward"]).patch(
+        f"/api/v1/buildings/{estate.code}", change, content_type="application/json"
+    )
+    assert response.status_code == 422, response.content
+    assert [e["field"] for e in response.json()["errors"]] == list(change)
+    after = Building.objects.get(pk=estate.pk)
+    assert (after.name, after.address, after.floors) == (estate.name, estate.address, estate.floors)
+
+
+def test_the_service_refuses_a_building_name_longer_than_its_column(city, users):
+    from civicgrid.core.errors import ServiceError
+    from civicgrid.registry import services
+
+    with pytest.raises(ServiceError) as refused:
+        services.update_building(users["steward"], city["estate"], name="名" * 101)
+    assert [e.field for e in refused.value.errors] == ["name"]

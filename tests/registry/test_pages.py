@@ -47,3 +47,17 @@ def test_neighbours_and_anonymous_are_kept_out(city, users):  # noqa: F811
     )
     anonymous = Client().get("/workbench/registry/")
     assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
+
+
+def test_a_person_seen_through_a_home_here_shows_this_grid_only(city, users):  # noqa: F811
+    from civicgrid.registry import services
+    from tests.registry.conftest import NANSHAN_GRID, id_number
+
+    nanshan_id = id_number("440305", "19800101", 1)
+    services.register_residence(
+        users["baoan_grid"], city["baoan_house"], id_number=nanshan_id, name="某某", relation="租户"
+    )
+    page = _login("r_disp").post("/workbench/registry/", {"id_number": nanshan_id})
+    body = page.content.decode()
+    assert "钱*" in body and GRID in body
+    assert NANSHAN_GRID not in body and "某某" not in body

@@ -172,3 +172,72 @@ def test_inspection_photos_are_kept_and_go_with_the_hazard_event(clients, rental
     )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "photos.0"
     assert rental.inspections.count() == 1
+
+
+def _person(seq: int, district: str, grid: str):
+    from civicgrid.accounts import pii
+    from civicgrid.registry.models import Person
+
+    from .conftest import id_number
+
+    number = id_number(seq, district, "19700101")
+    cipher = pii.cipher()
+    Person.objects.create(
+        id_hash=cipher.lookup_hash(number),
+        id_enc=cipher.encrypt(number),
+        id_masked=pii.mask_id_number(number),
+        name="欧阳锋",
+        phone="13511112222",
+        sex="M",
+        birth_date=dt.date(1970, 1, 1),
+        district_code=district,
+        grid_code=grid,
+    )
+    return number
+
+
+def test_a_landlord_is_looked_up_only_in_the_jurisdiction(clients, rental):
+    from .conftest import GRID, NANSHAN_GRID, id_number
+
+    url = f"/api/v1/rental/{rental.house_code}"
+
+    def put(number: str):
+        return clients["grid"].put(
+            url, {"landlord_id_number": number}, content_type="application/json"
+        )
+
+    elsewhere = put(_person(777, "440305", NANSHAN_GRID))
+    unknown = put(id_number(778, "440305", "19700101"))
+    assert elsewhere.status_code == unknown.status_code == 422
+    assert elsewhere.json() == unknown.json()
+    assert elsewhere.json()["errors"][0]["field"] == "landlord_id_number"
+    assert RentalProfile.objects.get(pk=rental.pk).landlord_person_id is None
+    here = put(_person(779, "440306", GRID))
+    assert here.status_code == 200, here.content
+    assert here.json()["landlord"]["name"] == "欧**"
+
+
+def test_only_a_city_level_steward_may_replace_the_grading_rules(clients, make_user, api):
+    from civicgrid.rental.grading import shipped
+    from civicgrid.rental.models import RuleSetVersion
+
+    before = list(RuleSetVersion.objects.values_list("version", "active"))
+    district = api(make_user("rba_steward", "steward", "440306"))
+    r = district.post(
+        "/api/v1/rental/rules", {"config": shipped("longgang")}, content_type="application/json"
+    )
+    assert r.status_code == 403
+    assert list(RuleSetVersion.objects.values_list("version", "active")) == before
+    assert clients["grid"].get("/api/v1/rental/rules").json()["scheme"] == "default3"
+
+
+def test_a_count_beyond_any_house_is_a_field_error_and_changes_nothing(rental, inspect):
+    for value in (10**20, 10_001, -1):
+        r = inspect(rental.house_code, observed=value)
+        assert r.status_code == 422, r.content
+        assert r.json()["errors"][0]["field"] == "findings.observed"
+    r = inspect(rental.house_code, incidents_12m=2**63)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "findings.incidents_12m"
+    rental.refresh_from_db()
+    assert rental.observed is None and rental.inspections.count() == 0
+    assert inspect(rental.house_code, observed=10_000).status_code == 201

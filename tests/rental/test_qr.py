@@ -109,7 +109,7 @@ def test_self_registration_creates_a_pending_residence_for_the_grid_worker(renta
     # a declaration at the door counts as registered only once the grid worker verifies it
     assert RentalProfile.objects.get(pk=rental.pk).registered == 0
     again = _register(rental.house_code)
-    assert again.status_code == 200 and Residence.objects.count() == 1
+    assert again.status_code == 201 and Residence.objects.count() == 1
     v = clients["grid"].post(f"/api/v1/rental/{rental.house_code}/residents/{res.pk}/verify")
     assert v.status_code == 200 and v.json()["verified"] is True
     assert RentalProfile.objects.get(pk=rental.pk).registered == 1
@@ -119,6 +119,30 @@ def test_self_registration_creates_a_pending_residence_for_the_grid_worker(renta
         .status_code
         == 404
     )
+
+
+def test_self_registration_answers_alike_whether_or_not_the_id_lives_there(rental, clients):
+    """Anyone at the door may try an ID number: the answer must not say who lives there."""
+    code = rental.house_code
+    first = _register(code, id_number=id_number(11))
+    res = Residence.objects.get(house=rental.house)
+    clients["grid"].post(f"/api/v1/rental/{code}/residents/{res.pk}/verify")
+    lives_here = _register(code, id_number=id_number(11))
+    stranger = _register(code, id_number=id_number(12))
+    assert lives_here.status_code == stranger.status_code == first.status_code == 201
+    assert lives_here.json() == stranger.json() == first.json()
+    assert Residence.objects.filter(person=res.person, until=None).count() == 1
+    page = [
+        Client()
+        .post(
+            f"/q/{code}", {"sig": _sig(code), "action": "register", "id_number": n, "name": "张三"}
+        )
+        .content.decode()
+        for n in (id_number(11), id_number(13))
+    ]
+    notice = [p.split('id="notice"', 1)[1].split("<", 1)[0] for p in page]
+    assert notice[0] == notice[1] and "申报成功" in notice[0]
+    assert Residence.objects.filter(person=res.person, until=None).count() == 1
 
 
 def test_self_registration_never_rewrites_a_known_person(rental):
@@ -283,3 +307,15 @@ def test_the_limits_hold_across_processes_through_redis(rental, settings):
         assert _register(rental.house_code, id_number=id_number(303)).status_code == 429
     finally:
         server.flushdb()
+
+
+@pytest.mark.parametrize("observed", ["99999999999999999999", "许多"])
+def test_the_scan_page_refuses_a_head_count_it_cannot_hold(rental, people, observed):
+    from tests.conftest import PASSWORD
+
+    client = Client()
+    assert client.login(username=people["grid"].get_username(), password=PASSWORD)
+    code = rental.house_code
+    r = client.post(f"/q/{code}", {"sig": _sig(code), "action": "inspect", "observed": observed})
+    assert r.status_code == 422 and "整数" in r.content.decode()
+    assert rental.inspections.count() == 0

@@ -4,7 +4,7 @@ clear values only through ``reveal`` with a reason, which is logged."""
 import datetime as dt
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -226,7 +226,9 @@ def get_building(request, code: str):
 
 
 class BuildingPatch(Schema):
-    name: str | None = None
+    """Every field optional; a null where the column has none is refused by the service."""
+
+    name: str | None = Field(None, max_length=100)
     address: str | None = Field(None, max_length=200)
     use: str | None = None
     form: str | None = None
@@ -296,19 +298,27 @@ def end_residence(request, residence_id: int, payload: EndIn):
     return _residence(services.end_residence(request.auth, r, payload.until))
 
 
+def _residences_seen(user) -> Prefetch:
+    """A person's residences as this user may see them: homes in other jurisdictions stay
+    hidden, even when the person is visible through a home here."""
+    return Prefetch("residences", queryset=selectors.residences_seen(user))
+
+
 @router.get("/persons", response=list[PersonOut], summary="人员查询（身份证号精确查找）")
 @paginate(Pagination)
 def list_persons(request, id_number: str | None = None, tag: str | None = None):
     _need(request, "person")
     return selectors.persons_for(request.auth, id_number=id_number, tag=tag).prefetch_related(
-        Prefetch("residences", queryset=Residence.objects.select_related("house"))
+        _residences_seen(request.auth)
     )
 
 
 @router.get("/persons/{person_id}", response=PersonOut, summary="人员详情（脱敏）")
 def get_person(request, person_id: int):
     _need(request, "person")
-    return selectors.person_for(request.auth, person_id)
+    person = selectors.person_for(request.auth, person_id)
+    prefetch_related_objects([person], _residences_seen(request.auth))
+    return person
 
 
 class RevealIn(Schema):

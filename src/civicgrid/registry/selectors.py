@@ -5,10 +5,10 @@ A row outside the jurisdiction is reported exactly like a row that does not exis
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from civicgrid.accounts import pii
-from civicgrid.accounts.scoping import scope_by_grid
+from civicgrid.accounts.scoping import scope_by_grid, sees_everything
 from civicgrid.core.errors import NotFound
 from civicgrid.core.queries import one
 from civicgrid.registry.models import Building, House, Organisation, Person, Residence
@@ -84,10 +84,37 @@ def residents(house: House, *, current: bool = True) -> QuerySet:
     return qs.order_by("since", "id")
 
 
+def visible_persons(qs: QuerySet, user) -> QuerySet:
+    """Persons whose own grid, or any current residence, lies in the user's jurisdiction.
+
+    A person registered in two districts is seen by both; a person with nothing in the
+    jurisdiction is reported like one who does not exist.
+    """
+    own = scope_by_grid(qs, user)
+    if sees_everything(user) or own.query.is_empty():
+        return own
+    lives_here = scope_by_grid(Residence.objects.filter(person=OuterRef("pk"), until=None), user)
+    return own | qs.filter(Exists(lives_here))
+
+
+def residences_seen(user) -> QuerySet:
+    """Residences in the user's jurisdiction: a person's homes elsewhere are not shown."""
+    return scope_by_grid(Residence.objects.select_related("house"), user)
+
+
+def grid_seen(user, person: Person) -> str:
+    """The person's grid as this user may see it: their own when it is in the jurisdiction,
+    else that of a current home here (never a grid of another jurisdiction)."""
+    if scope_by_grid(Person.objects.filter(pk=person.pk), user).exists():
+        return person.grid_code
+    home = residences_seen(user).filter(person=person, until=None).order_by("id")
+    return home.values_list("grid_code", flat=True).first() or ""
+
+
 def persons_for(
     user, *, id_number: str | None = None, q: str | None = None, tag: str | None = None
 ) -> QuerySet:
-    qs = scope_by_grid(Person.objects.all(), user)
+    qs = visible_persons(Person.objects.all(), user)
     if id_number is not None:
         qs = qs.filter(id_hash=pii.cipher().lookup_hash(id_number))
     if q:
@@ -98,7 +125,7 @@ def persons_for(
 
 
 def person_for(user, person_id: int) -> Person:
-    person = one(scope_by_grid(Person.objects.filter(pk=person_id), user))
+    person = one(visible_persons(Person.objects.filter(pk=person_id), user))
     if person is None:
         raise NotFound(f"人员 {person_id} 不存在")
     return person

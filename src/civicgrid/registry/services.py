@@ -13,10 +13,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from civicgrid.accounts import pii
+from civicgrid.accounts.scoping import contains, scope_by_grid
 from civicgrid.audit import services as audit
 from civicgrid.core.errors import FieldError, ServiceError
 from civicgrid.registry import codes, formats
-from civicgrid.registry.models import Building, House, Person, Residence
+from civicgrid.registry.models import Building, House, Organisation, Person, Residence
 
 
 def _require(user, perm: str, what: str) -> None:
@@ -30,6 +31,11 @@ def _coded(field: str, value: str, mapping: dict[str, str]) -> str:
             return code
     choices = "、".join(mapping.values())
     raise ServiceError("输入有误", [FieldError(field, f"取值无效，可选：{choices}")])
+
+
+def _owns(actor, person: Person) -> bool:
+    """Whether the person's own record (their grid) lies in the actor's jurisdiction."""
+    return scope_by_grid(Person.objects.filter(pk=person.pk), actor).exists()
 
 
 @transaction.atomic
@@ -46,7 +52,11 @@ def register_residence(
     source: str = "api",
     verified: bool = False,
 ) -> Residence:
-    """Register a person as living in a house (creating the person when new)."""
+    """Register a person as living in a house (creating the person when new).
+
+    A known person only gains the residence: their name and grid stay as recorded, and their
+    phone and household type are corrected only by the jurisdiction that keeps their record.
+    """
     _require(actor, "registry.add_residence", "登记居住信息")
     try:
         info = codes.parse_id_number(id_number)
@@ -67,17 +77,25 @@ def register_residence(
             id_masked=pii.mask_id_number(info.number),
             sex=info.sex,
             birth_date=info.birth_date,
+            name=name.strip(),
+            phone=phone.strip(),
+            household_type=household_type,
             district_code=house.district_code,
             grid_code=house.grid_code,
         ),
     )
-    person.name = name.strip()
-    if phone:
-        person.phone = phone.strip()
-    if household_type:
-        person.household_type = household_type
-    person.grid_code, person.district_code = house.grid_code, house.district_code
-    person.save()
+    if not created and _owns(actor, person):
+        # a known person is never renamed or moved by a registration: adding a home here
+        # must not take them away from the jurisdiction that keeps their record
+        changed = []
+        if phone and phone.strip() != person.phone:
+            person.phone = phone.strip()
+            changed.append("phone")
+        if household_type and household_type != person.household_type:
+            person.household_type = household_type
+            changed.append("household_type")
+        if changed:
+            person.save(update_fields=[*changed, "updated_at"])
     residence, made = Residence.objects.get_or_create(
         person=person,
         house=house,
@@ -137,6 +155,23 @@ BUILDING_FIELDS = {
 }
 
 
+def _column_errors(model, changes: dict) -> list[FieldError]:
+    """What the columns themselves would refuse (a null, an empty required text, a text
+    longer than the column), as field errors rather than a database error."""
+    errors = []
+    for key, value in changes.items():
+        column = model._meta.get_field(key)
+        if value is None:
+            if not column.null:
+                errors.append(FieldError(key, "不能为空"))
+        elif isinstance(value, str):
+            if not value.strip() and not column.blank:
+                errors.append(FieldError(key, "必填"))
+            elif column.max_length and len(value) > column.max_length:
+                errors.append(FieldError(key, f"不能超过 {column.max_length} 个字符"))
+    return errors
+
+
 @transaction.atomic
 def update_building(actor, building: Building, **changes) -> Building:
     """Correct a building's attributes. Moving it to another grid changes its current grid
@@ -145,6 +180,9 @@ def update_building(actor, building: Building, **changes) -> Building:
     unknown = set(changes) - BUILDING_FIELDS
     if unknown:
         raise ServiceError("不可修改的字段", [FieldError(f, "不可修改") for f in sorted(unknown)])
+    errors = _column_errors(Building, changes)
+    if errors:
+        raise ServiceError("输入有误", errors)
     if "use" in changes:
         changes["use"] = _coded("use", changes["use"], formats.BUILDING_USES)
     if "form" in changes:
@@ -156,18 +194,17 @@ def update_building(actor, building: Building, **changes) -> Building:
     if "grid_code" in changes:
         from civicgrid.geo.models import Region
 
-        grid = Region.objects.filter(code=changes["grid_code"], level="grid").first()
-        if grid is None:
-            raise ServiceError("输入有误", [FieldError("grid_code", "网格编码不存在")])
+        grid = Region.objects.filter(code=changes["grid_code"] or "", level="grid").first()
+        if grid is None or not contains(actor, grid.path):  # a grid elsewhere is as unknown
+            raise ServiceError("输入有误", [FieldError("grid_code", "网格编码不存在或不在本辖区")])
         changes["district_code"] = grid.district_code
+    old_place = (building.district_code, building.grid_code)
     before = {k: getattr(building, k) for k in changes}
     for key, value in changes.items():
         setattr(building, key, value)
     building.save()
-    if "grid_code" in changes:  # houses follow their building's current grid
-        House.objects.filter(building=building).update(
-            grid_code=building.grid_code, district_code=building.district_code
-        )
+    if (building.district_code, building.grid_code) != old_place:
+        _follow_building(building, old_place)
     audit.record(
         "registry.building.update",
         actor=actor,
@@ -176,6 +213,27 @@ def update_building(actor, building: Building, **changes) -> Building:
         after={k: str(getattr(building, k)) for k in changes},
     )
     return building
+
+
+def _follow_building(building: Building, old_place: tuple[str, str]) -> None:
+    """Everything scoped through the building's place moves with it, so the jurisdiction that
+    now holds the building holds its houses, residents, firms and rental records too."""
+    from civicgrid.rental.models import InspectionTask, RentalProfile
+
+    place = {"district_code": building.district_code, "grid_code": building.grid_code}
+    houses = House.objects.filter(building=building)
+    houses.update(**place)
+    Residence.objects.filter(house__building=building).update(**place)
+    Organisation.objects.filter(house__building=building).update(**place)
+    # a person whose own grid was this building's and who still lives here moves with it
+    district, grid = old_place
+    Person.objects.filter(
+        district_code=district,
+        grid_code=grid,
+        pk__in=Residence.objects.filter(house__building=building, until=None).values("person"),
+    ).update(**place)
+    RentalProfile.objects.filter(house__building=building).update(**place)
+    InspectionTask.objects.filter(profile__house__building=building).update(**place)
 
 
 @transaction.atomic

@@ -47,7 +47,7 @@ def home(request):
         context["search"] = selectors.buildings_for(user, q=q)[:50]
     if id_number:
         context["people"] = [
-            _person_row(p) for p in selectors.persons_for(user, id_number=id_number)
+            _person_row(p, user) for p in selectors.persons_for(user, id_number=id_number)
         ]
     if region.level == "grid":
         buildings = selectors.buildings_for(user, grid=region.code).annotate(
@@ -62,13 +62,13 @@ def home(request):
     return render(request, "registry/home.html", context)
 
 
-def _person_row(p) -> dict:
+def _person_row(p, user) -> dict:
     return {
         "id": p.pk,
         "id_number": p.id_masked,
         "name": pii.mask_name(p.name),
         "phone": pii.mask_phone(p.phone),
-        "grid_code": p.grid_code,
+        "grid_code": selectors.grid_seen(user, p),
     }
 
 

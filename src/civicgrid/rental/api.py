@@ -232,12 +232,12 @@ class SelfRegistrationIn(Schema):
     "/rental/{house_code}/residents",
     auth=None,
     summary="租户扫码申报居住（待网格员核实；限频）",
-    response={200: dict, 201: dict},
+    response={201: dict},
 )
 def self_register(request: HttpRequest, house_code: str, payload: SelfRegistrationIn):
     from civicgrid.accounts.throttle import client_address
 
-    reg, created = services.self_register(
+    reg, _ = services.self_register(
         house_code,
         payload.sig,
         id_number=payload.id_number,
@@ -245,13 +245,14 @@ def self_register(request: HttpRequest, house_code: str, payload: SelfRegistrati
         phone=payload.phone,
         client=client_address(request),
     )
+    # one answer whether or not the ID number already lives here: anyone at the door may ask
     body = {
         "house_code": house_code,
-        "status": "pending" if not reg.residence.verified else "verified",
+        "status": "pending",
         "name": reg.name_masked,
-        "message": "申报成功，待网格员核实" if created else "您已在该房屋登记，无需重复申报",
+        "message": services.SELF_REGISTERED,
     }
-    return Status(201 if created else 200, body)
+    return Status(201, body)
 
 
 @router.post(

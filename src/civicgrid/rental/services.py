@@ -35,11 +35,13 @@ from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
 from civicgrid.accounts import pii
+from civicgrid.accounts.scoping import sees_everything
 from civicgrid.audit import services as audit
 from civicgrid.core import uploads
 from civicgrid.core.errors import FieldError, NotFound, ServiceError
 from civicgrid.core.uploads import MAX_PHOTOS
 from civicgrid.registry import codes
+from civicgrid.registry import selectors as registry
 from civicgrid.registry.models import House, Organisation, Person, Residence
 from civicgrid.rental import grading, selectors, signing
 from civicgrid.rental.models import (
@@ -63,6 +65,9 @@ UNDECLARED = ("070401", "出租屋住户未申报居住登记")
 # events in these catalogue branches, linked to a house and not finished, are its open hazards
 HAZARD_PREFIXES = ("0703", "0704", "0705", "0706")
 FINAL_STATUSES = ("closed", "rejected", "merged")
+# a count found at a door (people living there, incidents in a year): far above any real
+# house, far below what a database integer column holds
+MAX_COUNT = 10_000
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 
@@ -107,6 +112,8 @@ def load_rules(actor, data: Any) -> RuleSetVersion:
     rules in force stay as they are."""
     if not isinstance(actor, str):  # a string is the operator at the console (the CLI)
         _require_role(actor, {"steward"}, "修改出租屋分级规则")
+        if not sees_everything(actor):  # the rules grade every house of the city
+            raise PermissionDenied("分级规则全市统一，须由市级数据管理员修改")
     if isinstance(data, str | bytes):
         try:
             parsed = grading.loads(data.decode() if isinstance(data, bytes) else data)
@@ -152,14 +159,17 @@ def _actor_name(actor) -> str:
 # --- profiles ----------------------------------------------------------------------------------
 
 
-def _landlord(id_number: str, credit_code: str) -> tuple[Person | None, Organisation | None]:
+def _landlord(actor, id_number: str, credit_code: str) -> tuple[Person | None, Organisation | None]:
+    """The landlord by ID number among the persons the actor may see (a person elsewhere is
+    answered like an unknown one, so the lookup tells nothing about other jurisdictions), or
+    by credit code (public by law)."""
     person = org = None
     if id_number:
         try:
             info = codes.parse_id_number(id_number)
         except codes.CodeError as exc:
             raise ServiceError("输入有误", [FieldError("landlord_id_number", str(exc))]) from None
-        person = Person.objects.filter(id_hash=pii.cipher().lookup_hash(info.number)).first()
+        person = registry.persons_for(actor, id_number=info.number).first()
         if person is None:
             raise ServiceError(
                 "输入有误", [FieldError("landlord_id_number", "该身份证号不在人口库中")]
@@ -189,7 +199,7 @@ def register_rental(
     """Register a house as let (or update its profile). A new profile gets the grade its
     indicators allow, with the reasons."""
     _require_role(actor, {"grid_worker", "steward"}, "登记出租屋")
-    person, org = _landlord(landlord_id_number, landlord_credit_code)
+    person, org = _landlord(actor, landlord_id_number, landlord_credit_code)
     if manager_phone and not _MOBILE.match(manager_phone.strip()):
         raise ServiceError("输入有误", [FieldError("manager_phone", "手机号须为 11 位")])
     profile = RentalProfile.objects.select_for_update().filter(house=house).first()
@@ -307,8 +317,10 @@ def check_findings(findings: Any) -> dict[str, Any]:
         value = findings[key]
         if kind == "bool" and not isinstance(value, bool):
             errors.append(FieldError(f"findings.{key}", "须为 true 或 false"))
-        elif kind == "int" and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-            errors.append(FieldError(f"findings.{key}", "须为不小于 0 的整数"))
+        elif kind == "int" and (
+            isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT
+        ):
+            errors.append(FieldError(f"findings.{key}", f"须为 0 到 {MAX_COUNT} 之间的整数"))
         else:
             clean[key] = value
     if errors:
@@ -466,6 +478,11 @@ def throttle(kind: str, house_code: str, client: str | None) -> None:
                 count = 1
         if count > limit:
             raise ServiceError("尝试次数过多，请稍后再试", status=429)
+
+
+# what a tenant is told after declaring, whether or not the ID number already lives in the
+# house: a different answer would tell anyone with the plate who lives behind the door
+SELF_REGISTERED = "申报成功，待网格员核实"
 
 
 def _verified_profile(code: str, sig: str | None) -> RentalProfile | None:

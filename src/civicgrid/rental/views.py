@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from civicgrid.accounts.scoping import scope_by_grid
 from civicgrid.accounts.throttle import client_address
-from civicgrid.core.errors import ServiceError
+from civicgrid.core.errors import FieldError, ServiceError
 from civicgrid.registry.models import House
 from civicgrid.rental import grading, selectors, services, signing
 
@@ -87,7 +87,7 @@ def _act(request, code: str, sig: str, action: str) -> str:
     p = request.POST
     client = client_address(request)
     if action == "register":
-        _, created = services.self_register(
+        services.self_register(
             code,
             sig,
             id_number=p.get("id_number", ""),
@@ -95,7 +95,7 @@ def _act(request, code: str, sig: str, action: str) -> str:
             phone=p.get("phone", ""),
             client=client,
         )
-        return "申报成功，待网格员核实。" if created else "您已在该房屋登记，无需重复申报。"
+        return services.SELF_REGISTERED + "。"  # the same whether or not they live here
     if action == "report":
         event = services.report_problem(
             code,
@@ -117,7 +117,9 @@ def _act(request, code: str, sig: str, action: str) -> str:
             try:
                 findings["observed"] = int(p["observed"])
             except ValueError:
-                raise ServiceError("实住人数须为整数") from None
+                raise ServiceError(
+                    "输入有误", [FieldError("findings.observed", "实住人数须为整数")]
+                ) from None
         if p.get("refused") == "on":
             findings = {"refused": True}
         inspection = services.record_inspection(
