@@ -251,6 +251,11 @@ def test_registering_a_known_person_never_takes_them_from_another_district(city,
     assert (
         city["nanshan_house"].code not in baoan.get(f"/api/v1/persons/{known.pk}").content.decode()
     )
+    # seen through the tenancy 宝安 recorded, but registered in 南山: 宝安 cannot reveal
+    refused = baoan.post(reveal, body, content_type="application/json")
+    assert refused.status_code == 403 and "0755-12345678" not in refused.content.decode()
+    steward = api(users["steward"]).post(reveal, body, content_type="application/json")
+    assert steward.status_code == 200 and steward.json()["phone"] == "0755-12345678"
 
 
 def test_a_building_moves_only_inside_the_jurisdiction_and_takes_its_residents(

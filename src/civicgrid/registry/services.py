@@ -278,8 +278,16 @@ MIN_REASON = 4
 
 @transaction.atomic
 def reveal_person(actor, person: Person, reason: str) -> dict[str, str]:
-    """The clear ID number, name and phone, once, with the reason written to the access log."""
+    """The clear ID number, name and phone, once, with the reason written to the access log.
+
+    Only where the person is registered (their own grid): a person seen through a tenancy
+    another jurisdiction recorded stays masked there, or registering a known ID number in
+    one's own house would open anyone's phone."""
     _require(actor, "registry.reveal_person", "查看完整个人信息")
+    if not _owns(actor, person):
+        raise ServiceError(
+            "该人员的登记地不在本辖区，不能查看完整信息，请联系其登记地核实", [], 403
+        )
     reason = (reason or "").strip()
     if len(reason) < MIN_REASON:
         raise ServiceError(
