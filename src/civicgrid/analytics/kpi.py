@@ -119,8 +119,13 @@ def _year_before(d: dt.date) -> dt.date:
         return d.replace(year=d.year - 1, day=28)
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2099  # periods outside have no events and no calendar
+
+
 def check_period(first: dt.date, last: dt.date) -> str | None:
     """Why a period is refused, or None."""
+    if not (FIRST_YEAR <= first.year <= LAST_YEAR and FIRST_YEAR <= last.year <= LAST_YEAR):
+        return f"日期须在 {FIRST_YEAR} 年至 {LAST_YEAR} 年之间"
     if first > last:
         return "起始日期不能晚于结束日期"
     if (last - first).days + 1 > MAX_DAYS:

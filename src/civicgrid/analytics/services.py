@@ -8,6 +8,7 @@ import logging
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from civicgrid.analytics import kpi
 from civicgrid.analytics.models import CalendarDay, CalendarStamp
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,11 @@ def _month(text: str | None) -> tuple[str, dt.date, dt.date]:
             first = dt.datetime.strptime(text, "%Y-%m").date()
         except ValueError:
             raise ServiceError("输入有误", [FieldError("month", "月份格式应为 YYYY-MM")]) from None
+        if not kpi.FIRST_YEAR <= first.year <= kpi.LAST_YEAR:
+            raise ServiceError(
+                "输入有误",
+                [FieldError("month", f"月份须在 {kpi.FIRST_YEAR} 年至 {kpi.LAST_YEAR} 年之间")],
+            )
     nxt = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
     return f"{first:%Y-%m}", first, nxt - dt.timedelta(days=1)
 
@@ -143,7 +149,7 @@ def build_report(pk: int) -> None:
     from django.conf import settings
     from openpyxl import Workbook
 
-    from civicgrid.analytics import kpi, scorecards, selectors
+    from civicgrid.analytics import scorecards, selectors
     from civicgrid.analytics.models import Report
     from civicgrid.core.errors import ServiceError
 
