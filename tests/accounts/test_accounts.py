@@ -153,6 +153,9 @@ def test_a_changed_user_is_seen_at_once_despite_the_token_cache(make_user, api, 
         "test", "moving", role="dispatcher", region_code="440305", department_code="440305-ZZ"
     )
     assert client.get("/api/v1/me").json()["jurisdiction"]["code"] == "440305"
+    # the roles travel with the cached user: a new role is seen at once as well
+    accounts.save_user("test", "moving", role="leader", region_code="440305")
+    assert client.get("/api/v1/me").json()["roles"] == ["leader"]
     User = type(user)
     User.objects.filter(pk=user.pk).update(is_active=False)
     from civicgrid.accounts.backends import forget_permissions

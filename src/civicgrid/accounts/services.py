@@ -364,6 +364,9 @@ def user_for_token(clear: str) -> User | None:
                 .defer("user__jurisdiction__geometry")  # every request: no polygon
                 .filter(digest=_digest(clear))
             )
+            if token is not None:
+                token.user.roles  # noqa: B018 — loaded once, kept with the cached copy; a role
+                # change drops the user's tokens from the cache (backends.forget_permissions)
             if token is not None and seconds:
                 cache.set(key, token, seconds)
         if local and token is not None:
