@@ -708,12 +708,12 @@ _dept_ids: dict[str, int] = {}
 
 
 def _department_id(code: str) -> int | None:
-    """A department's key by its code; departments are few and their codes never change."""
+    """A department's key by its code; departments are few (a few thousand) and their codes
+    never change, so the first miss loads them all in one query instead of one per centre."""
     pk = _dept_ids.get(code)
     if pk is None:
-        pk = Department.objects.filter(code=code).values_list("pk", flat=True).first()
-        if pk is not None:
-            _dept_ids[code] = pk
+        _dept_ids.update(Department.objects.values_list("code", "pk"))
+        pk = _dept_ids.get(code)
     return pk
 
 
