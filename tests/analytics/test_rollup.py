@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from civicgrid.analytics import rollup
+from civicgrid.analytics import kpi, rollup
 from civicgrid.analytics.models import Rollup, RollupDirty
 
 from .conftest import END, RATE
@@ -70,6 +70,74 @@ def test_incremental_refresh_equals_a_full_rebuild(history):
 
     step = rollup.refresh()
     assert step["mode"] == "incremental" and step["events"] >= len(picked)
+    got = _rows()
+    rollup.refresh(full=True)
+    _assert_same(got, _rows())
+
+
+def _assert_counts_equal(got: dict, want: dict, what) -> None:
+    if what[-1] == "month":  # every month of the period is shown, with or without events
+        got = {m: got.get(m, kpi.empty()) for m in want}
+    assert set(got) == set(want), what
+    for key, w in want.items():
+        g = got[key]
+        for c in kpi.COUNTS:
+            assert g[c] == w[c], (what, key, c)
+        assert g["fastest_seconds"] == w["fastest_seconds"], (what, key)
+        assert g["working_seconds"] == pytest.approx(w["working_seconds"], rel=1e-9), (what, key)
+
+
+def _periods() -> list[kpi.Period]:
+    """Periods of every length that matters to the pairs of deadline and closed days: a day,
+    a few, just under and over ``rollup.SHORT``, and longer, ending at several days."""
+    out = []
+    for back in (0, 3, 9):
+        last = END.date() - dt.timedelta(days=back)
+        for days in (1, 2, 4, 9, rollup.SHORT - 1, rollup.SHORT, 45):
+            out.append(kpi.Period(last - dt.timedelta(days=days - 1), last))
+    return out
+
+
+def test_the_rollup_equals_the_live_query_over_any_period(history):
+    """Over periods short and long, by every grouping, also with deadlines far from the
+    closing day (the pairs that can span a whole period) and after an incremental refresh."""
+    from civicgrid.analytics import selectors
+    from civicgrid.events.models import Event
+    from civicgrid.geo.models import Region
+
+    closed = list(Event.objects.filter(closed_at__isnull=False).order_by("id"))
+    assert len(closed) > 20
+
+    def stretch(events, days: int) -> None:
+        for e in events:  # deadlines long before or after the event closed
+            Event.objects.filter(pk=e.pk).update(deadline=e.closed_at + dt.timedelta(days=days))
+
+    stretch(closed[:6], -60)
+    stretch(closed[6:12], 50)
+    stretch(closed[12:15], 3)
+    city = Region.light.get(level="city")
+    scope = selectors.Scope(city.code, city.name, city.level, city.path)
+    district = Region.light.filter(level="district").order_by("code").first()
+    dscope = selectors.Scope(district.code, district.name, district.level, district.path)
+
+    def check(what: str) -> None:
+        assert rollup.fresh()
+        for p in _periods():
+            for s, group in ((scope, ""), (scope, "community"), (scope, "department")):
+                want = selectors.counts(s, p, group, live=True)
+                _assert_counts_equal(selectors.counts(s, p, group), want, (what, p, group))
+            for group in ("street", "month", "category"):
+                want = selectors.counts(dscope, p, group, live=True)
+                _assert_counts_equal(selectors.counts(dscope, p, group), want, (what, p, group))
+
+    assert rollup.refresh()["mode"] == "full"
+    assert Rollup.objects.filter(kind=9).exists() and Rollup.objects.filter(kind=8).exists()
+    check("rebuilt")
+    stretch(closed[15:18], -40)
+    stretch(closed[:3], 2)
+    stretch(closed[6:8], -1)
+    assert rollup.refresh()["mode"] == "incremental"
+    check("incremental")
     got = _rows()
     rollup.refresh(full=True)
     _assert_same(got, _rows())

@@ -1,23 +1,34 @@
 """Daily rollups of the KPI counts, so a city-wide query reads thousands of rows, not millions.
 
 Every count of DESIGN §10 is a sum over events of a contribution that depends on at most two
-local dates of the event, so the rollup stores, per region (community) or per district × one
-dimension (department, class, channel), and per *kind* of contribution:
+local dates of the event, so the rollup stores, per region (community, street, district) or per
+district × one dimension (department, class, channel), and per *kind* of contribution:
 
 ====  ==========================  ========================================================
 kind  d1 (d2)                     n, x1, x2, x3, secs, minwall
 ====  ==========================  ========================================================
 1     accepted day                accepted, on the spot
-2     deadline day (closed day)   events, closed on time, reopened (of those closed)
 3     handled day                 handled, —, —, —, working seconds, fastest seconds
 4     closed day                  —, rated, satisfied
 5     first dispatch day          dispatched, contacted within 24 h, lead tasks, returned
+6     deadline day                accepted events with that deadline
+7     closed day                  accepted events closed, on time, reopened, without deadline
+8     any day x                   deadline <= x < closed; closed <= x < deadline, on time,
+                                  reopened (the events whose two days straddle x)
+2, 9  deadline day (closed day)   events, on time, reopened — only pairs 2 or more days
+                                  apart: kind 2 under ``SHORT`` days, kind 9 the rest
 ====  ==========================  ========================================================
 
-Kind 2 keeps the pair (deadline day, closed day) because 应结案 and 结案 need both: an event is
-due when either lies in the period and closed when, besides, the closed day is not after it.
-With day numbers the period test is exact, so a query over the rollup equals the live query
-(``selectors._sql``) and a recomputation from the export; the tests hold all three equal.
+应结案 and 结案 need both the deadline day dd and the closed day dc (due: either lies in the
+period P = [F, L]; closed: besides, dc <= L). Counted per pair, that is one row per event and
+bucket. Instead: due = #(dd in P) + #(dc in P, no dd) + #(dc in P, dd before F) + #(dc in P, dd
+after L), and closed = #(dc in P) + #(dd in P, dc before F). The last terms are the events
+straddling F - 1 | F or L | L + 1 (kind 8 on F - 1 and on L) less those spanning all of P, whose
+days are more than len(P) apart: a query reads kinds 1, 3-7 on the days of P, kind 8 on two
+days, the long pairs (kind 9, rare) and, for a period under ``SHORT`` days, the short pairs
+(kind 2) near P. With day numbers every test is exact, so a query over the rollup equals the
+live query (``selectors._sql``) and a recomputation from the export; the tests hold all three
+equal, over periods of every length.
 
 A periodic job (``refresh``, every 30 s) keeps it up to date in one transaction, readers keep
 the previous state meanwhile; the API reads it only when the refresh started less than
@@ -27,6 +38,8 @@ the previous state meanwhile; the API reads it only when the refresh started les
 ``analytics_rollupdirty`` (triggers, because ``QuerySet.update`` and ``save(update_fields=)``
 leave ``updated_at`` alone): their kept facts are subtracted, their present ones added. Counts
 and sums are exact; the working-seconds sum may differ from a rebuild in the last float bits.
+On PostgreSQL a query reads the rows from one covering index alone, which needs the pages
+marked all-visible: each refresh that changed something ends with a VACUUM of the rollup.
 """
 
 from __future__ import annotations
@@ -110,6 +123,11 @@ def _sum(col: str) -> str:
 
 
 _MIN = "MIN(CASE WHEN f.sg > 0 THEN f.wall END)"
+SHORT = 28  # pairs of days this far apart or more are "long" (kind 9), read for any period
+_LO = "CASE WHEN f.dd < f.dc THEN f.dd ELSE f.dc END"
+_HI = "CASE WHEN f.dd < f.dc THEN f.dc ELSE f.dd END"
+_PAIR = "f.accepted AND f.dd IS NOT NULL AND f.dc IS NOT NULL"
+_SPAN = f"({_HI} - {_LO})"
 # (kind, d1, d2, condition, n, x1, x2, x3, secs, minwall)
 _KINDS = [
     (1, "f.da", NI, "f.da IS NOT NULL", CNT, _sum("on_spot"), "0", "0", "0.0", NF),
@@ -117,7 +135,7 @@ _KINDS = [
         2,
         "f.dd",
         "f.dc",
-        "f.accepted AND (f.dd IS NOT NULL OR f.dc IS NOT NULL)",
+        f"{_PAIR} AND {_SPAN} BETWEEN 2 AND {SHORT - 1}",
         CNT,
         _sum("ontime"),
         _sum("reo"),
@@ -136,6 +154,31 @@ _KINDS = [
         _sum("contacted"),
         _sum("tasks"),
         _sum("returned_count"),
+        "0.0",
+        NF,
+    ),
+    (6, "f.dd", NI, "f.accepted AND f.dd IS NOT NULL", CNT, "0", "0", "0", "0.0", NF),
+    (
+        7,
+        "f.dc",
+        NI,
+        "f.accepted AND f.dc IS NOT NULL",
+        CNT,
+        _sum("ontime"),
+        _sum("reo"),
+        "SUM(CASE WHEN f.dd IS NULL THEN f.sg ELSE 0 END)",
+        "0.0",
+        NF,
+    ),
+    (
+        9,
+        "f.dd",
+        "f.dc",
+        f"{_PAIR} AND {_SPAN} >= {SHORT}",
+        CNT,
+        _sum("ontime"),
+        _sum("reo"),
+        "0",
         "0.0",
         NF,
     ),
@@ -159,13 +202,13 @@ _GROUPINGS = [
 ]
 
 
-def _selects(delta: bool = False) -> list[str]:
+def _selects(delta: bool = False, groupings: list[tuple] = _GROUPINGS) -> list[str]:
     """The rollup rows from the facts ``f``; with ``delta`` also the least wall time taken
     back per bucket (``oldmin``), which tells where the minimum must be recomputed."""
     out = []
-    for dim, district, street, community, dkey in _GROUPINGS:
+    for dim, district, street, community, dkey in groupings:
         for kind, d1, d2, cond, n, x1, x2, x3, secs, mw in _KINDS:
-            old = ", MIN(CASE WHEN f.sg < 0 THEN f.wall END)" if kind == 3 else f", {NF}"
+            old = ", MIN(CASE WHEN f.moved = 1 THEN f.wall END)" if kind == 3 else f", {NF}"
             keys = [c for c in (district, street, community, dkey, d1, d2) if c not in _CONST]
             out.append(
                 f"SELECT {dim}, {district}, {street}, {community}, {dkey}, {kind}, {d1}, {d2}, "
@@ -176,11 +219,58 @@ def _selects(delta: bool = False) -> list[str]:
     return out
 
 
+def _open(
+    cur, facts: str, target: str, delta: bool = False, groupings: list[tuple] = _GROUPINGS
+) -> None:
+    """Insert into ``target`` the kind-8 rows from the facts ``facts`` (with their sign ``sg``):
+    per day x, the events whose deadline and closed days straddle it, late (deadline <= x <
+    closed: ``n``) or early (closed <= x < deadline: ``x1``, and of those on time ``x2`` and
+    reopened ``x3``). A running sum, per bucket, of +1 at the earlier day and -1 at the later."""
+    pair = f"{_PAIR} AND f.dd <> f.dc"
+    cur.execute(f"SELECT MIN({_LO}), MAX({_HI}) FROM ({facts}) f WHERE {pair}")
+    lo, hi = cur.fetchone()
+    if lo is None:
+        return
+    late = "CASE WHEN f.dd < f.dc THEN f.s ELSE 0 END"
+    early = "CASE WHEN f.dc < f.dd THEN f.s ELSE 0 END"
+
+    def grouped(*cols: str) -> str:
+        return ", ".join(c for c in cols if c not in _CONST)
+
+    net = " UNION ALL ".join(
+        f"SELECT {dim} AS dim, {district} AS district, {street} AS street, "
+        f"{community} AS community, {dkey} AS dkey, f.day, SUM({late}) AS a, SUM({early}) AS b, "
+        f"SUM({early} * f.ontime) AS bo, SUM({early} * f.reo) AS br FROM e f "
+        f"GROUP BY {grouped(district, street, community, dkey)}, f.day"
+        for dim, district, street, community, dkey in groupings
+    )
+    keys = ("dim", "district", "street", "community", "dkey")
+    on = " AND ".join(f"net.{k} = g.{k}" for k in keys)
+    sums = ", ".join(f"SUM(COALESCE(net.{c}, 0)) OVER w AS {c}" for c in ("a", "b", "bo", "br"))
+    cur.execute(
+        f"INSERT INTO {target} ({_COLUMNS}{', oldmin' if delta else ''}) "
+        f"WITH RECURSIVE f AS ({facts}), "
+        f"e AS (SELECT f.*, {_LO} AS day, f.sg AS s FROM f WHERE {pair} "
+        f"UNION ALL SELECT f.*, {_HI} AS day, -f.sg AS s FROM f WHERE {pair}), "
+        f"net AS ({net}), "
+        f"days (day) AS (SELECT {int(lo)} UNION ALL "
+        f"SELECT day + 1 FROM days WHERE day < {int(hi)}), "
+        f"g AS (SELECT {', '.join(keys)}, MIN(day) AS lo, MAX(day) AS hi FROM net "
+        f"GROUP BY {', '.join(keys)}), "
+        f"c AS (SELECT {', '.join('g.' + k for k in keys)}, days.day, {sums} "
+        f"FROM g JOIN days ON days.day BETWEEN g.lo AND g.hi "
+        f"LEFT JOIN net ON {on} AND net.day = days.day "
+        f"WINDOW w AS (PARTITION BY {', '.join('g.' + k for k in keys)} ORDER BY days.day)) "
+        f"SELECT {', '.join(keys)}, 8, day, {NI}, a, b, bo, br, 0.0, {NF}, a + b"
+        f"{', ' + NF if delta else ''} FROM c WHERE a <> 0 OR b <> 0 OR bo <> 0 OR br <> 0",
+        {},
+    )
+
+
 def _key(col: str) -> str:
-    """A rollup key column made comparable with ``=`` (no key is NULL but the days: ``d1`` of a
-    kind-2 row without deadline, ``d2``), so that PostgreSQL can hash-join:
-    ``IS NOT DISTINCT FROM`` does not allow it."""
-    return f"COALESCE({col}, -1)" if col.endswith(("d1", "d2")) else col
+    """A rollup key column made comparable with ``=`` (no key is NULL but ``d2`` of the day
+    rows), so that PostgreSQL can hash-join: ``IS NOT DISTINCT FROM`` does not allow it."""
+    return f"COALESCE({col}, -1)" if col.endswith("d2") else col
 
 
 def _same(a: str, b: str) -> str:
@@ -220,10 +310,15 @@ def refresh(full: bool = False) -> dict:
         RollupState.objects.update_or_create(
             pk=1, defaults={"snapshot": snapshot, "rows": rows, "calendar": stamp}
         )
-    if connection.vendor == "postgresql" and mode == "full":
+    if connection.vendor == "postgresql" and (mode == "full" or changed):
+        # VACUUM marks the pages all-visible again, so that queries read the rollup from its
+        # index alone; quick when few pages changed (not possible inside a transaction)
+        vacuum = "VACUUM ANALYZE" if mode == "full" else "VACUUM"
+        vacuum = "ANALYZE" if connection.in_atomic_block else vacuum
         with connection.cursor() as cur:
-            cur.execute("ANALYZE analytics_rollup")
-            cur.execute("ANALYZE analytics_rollupfact")
+            cur.execute(f"{vacuum} analytics_rollup")
+            if mode == "full":
+                cur.execute("ANALYZE analytics_rollupfact")
     return {
         "rows": rows,
         "seconds": round(time.perf_counter() - started, 3),
@@ -247,10 +342,22 @@ def _rebuild(cur) -> int:
         # marks by transactions still running now are kept and recounted next time (harmless)
         cur.execute("DELETE FROM analytics_rollupdirty WHERE id <= %s", [top])
     cur.execute("DELETE FROM analytics_rollup")
+    # communities and the district dimensions from the facts; streets and districts summed up
+    # from the communities' rows (fewer than the events, and every column adds up)
+    fine = [g for g in _GROUPINGS if g[0] in (0, 1, 2, 3)]
+    facts = "SELECT *, 1 AS sg FROM analytics_rollupfact"
     cur.execute(
-        f"INSERT INTO analytics_rollup ({_COLUMNS}) "
-        f"WITH f AS (SELECT *, 1 AS sg FROM analytics_rollupfact) " + " UNION ALL ".join(_selects())
+        f"INSERT INTO analytics_rollup ({_COLUMNS}) WITH f AS ({facts}) "
+        + " UNION ALL ".join(_selects(groupings=fine))
     )
+    _open(cur, facts, "analytics_rollup", groupings=fine)
+    for dim, street in ((4, "street"), (5, "''")):
+        cur.execute(
+            f"INSERT INTO analytics_rollup ({_COLUMNS}) SELECT {dim}, district, {street}, '', '', "
+            "kind, d1, d2, SUM(n), SUM(x1), SUM(x2), SUM(x3), SUM(secs), MIN(minwall), SUM(cnt) "
+            f"FROM analytics_rollup WHERE dim = 0 "
+            f"GROUP BY district, {'street, ' if dim == 4 else ''}kind, d1, d2"
+        )
     return events
 
 
@@ -271,12 +378,28 @@ def _apply_changes(cur) -> int:
         {},
     )
     cols = _FACT_COLUMNS
+    # ``moved``: an old fact whose handled day, wall time or bucket is not the same now; only
+    # such a fact can take a bucket's minimum away (most changes leave the handling alone)
+    same = " AND ".join(
+        f"n.{c} = o.{c}"
+        for c in ("dh", "wall", "district", "street", "community", "cls", "dept", "channel")
+    )
+    facts = (
+        f"SELECT {cols}, 1 AS sg, 0 AS moved FROM rollup_new UNION ALL "
+        f"SELECT {', '.join('o.' + c for c in cols.split(', '))}, -1 AS sg, CASE WHEN EXISTS ("
+        f"SELECT 1 FROM rollup_new n WHERE n.event_id = o.event_id AND {same}) THEN 0 ELSE 1 END "
+        f"FROM analytics_rollupfact o WHERE o.event_id IN (SELECT id FROM rollup_ids)"
+    )
     cur.execute(
-        f"CREATE TEMP TABLE rollup_delta AS WITH f AS ("
-        f"SELECT {cols}, 1 AS sg FROM rollup_new UNION ALL "
-        f"SELECT {cols}, -1 AS sg FROM analytics_rollupfact "
-        f"WHERE event_id IN (SELECT id FROM rollup_ids)), d ({_COLUMNS}, oldmin) AS ("
+        f"CREATE TEMP TABLE rollup_delta AS WITH f AS ({facts}), d ({_COLUMNS}, oldmin) AS ("
         f"{' UNION ALL '.join(_selects(delta=True))}) SELECT * FROM d"
+    )
+    _open(cur, facts, "rollup_delta", delta=True)
+    # an event recounted as before changes nothing in most of its buckets (nor their minimum,
+    # as no fact there moved): leave those alone
+    cur.execute(
+        "DELETE FROM rollup_delta WHERE n = 0 AND x1 = 0 AND x2 = 0 AND x3 = 0 AND secs = 0 "
+        "AND cnt = 0 AND oldmin IS NULL"
     )
 
     if connection.vendor == "postgresql":
@@ -305,16 +428,16 @@ def _apply_changes(cur) -> int:
     cur.execute(f"INSERT INTO analytics_rollupfact ({cols}) SELECT {cols} FROM rollup_new")
     # a minimum cannot be taken back: recompute it where the least wall time taken back was
     # the bucket's minimum (and no new one is lower)
-    for dim, district, street, community, dkey in _GROUPINGS:
+    cur.execute("SELECT COUNT(*) FROM rollup_delta WHERE oldmin IS NOT NULL")
+    for dim, district, street, community, dkey in _GROUPINGS if cur.fetchone()[0] else []:
         g = {"district": district, "street": street, "community": community, "dkey": dkey}
         conds = " AND ".join(_same(f"analytics_rollup.{k}", v) for k, v in g.items() if v != "''")
         cur.execute(
             "UPDATE analytics_rollup SET minwall = ("
             f"SELECT MIN(f.wall) FROM analytics_rollupfact f "
             f"WHERE f.dh = analytics_rollup.d1 AND {conds}) "
-            f"WHERE analytics_rollup.dim = {dim} AND analytics_rollup.kind = 3 AND EXISTS ("
-            f"SELECT 1 FROM rollup_delta WHERE {match} "
-            f"AND rollup_delta.oldmin <= analytics_rollup.minwall)"
+            f"FROM rollup_delta WHERE rollup_delta.dim = {dim} AND rollup_delta.kind = 3 "
+            f"AND rollup_delta.oldmin <= analytics_rollup.minwall AND {match}"
         )
     # only the marks read above: one committed meanwhile is recounted next time
     done = [i for i, _e in marks]
@@ -359,45 +482,83 @@ def _dim(scope_level: str, group: str) -> int:
     return _DIM_AT[max(_RANK.get(scope_level, 3), _RANK.get(group, 0))]
 
 
-def sql(scope_level: str, group: str, months: list[tuple[str, int, int]] | None = None) -> str:
+def sql(
+    scope_level: str,
+    group: str,
+    months: list[tuple[str, int, int]] | None = None,
+    short: bool = True,
+) -> str:
     """The counts in ``selectors._FIELDS`` order per group key; with ``months`` (label, first
-    day, last day) one scan answers every month, keyed by label."""
+    day, last day) one scan answers every month, keyed by label. ``short``: the period is under
+    ``SHORT`` days, so that short pairs can span it (a month says so itself).
+
+    For a period [F, L] the 应结案 and 结案 counts are, from day rows only (see the module):
+    due = deadline in P (6) + closed in P without deadline (7.x3) + closed in P with the deadline
+    outside, that is straddling F late (8.n at F-1) or L early (8.x1 at L), less what spans P;
+    closed = closed in P (7) + deadline in P closed before F (8.x1.. at F-1, less what spans P).
+    """
     lo, hi = ("m.mf", "m.ml") if months else ("%(f)s", "%(l)s")
 
     def between(col: str) -> str:
         return f"({col} BETWEEN {lo} AND {hi})"
 
-    due = f"({between('d1')} OR {between('d2')})"
-    closed = f"{due} AND d2 <= {hi}"
+    late = f"(d1 < {lo} AND d2 > {hi})"  # a pair spanning P: deadline before, closed after
+    early = f"(d2 < {lo} AND d1 > {hi})"  # closed before, deadline after
+    spans = f"({late} OR {early})"
+    edges = [f"(kind = 8 AND (d1 = {lo} - 1 OR d1 = {hi}))", f"(kind = 9 AND {spans})"]
+    if months or short:
+        near = f"d1 BETWEEN {lo} - {SHORT} AND {hi} + {SHORT}"
+        edges.append(f"({'m.short = 1 AND ' if months else ''}kind = 2 AND {near} AND {spans})")
     dim = _dim(scope_level, group)
     key = {"district": "district", "street": "street", "community": "community"}.get(group)
     key = "m.label" if months else key or ("dkey" if group in DIMS else "''")
     where = [f"dim = {dim}"]
     if scope_level in REGION_LEVELS:
         where.append(f"{scope_level} = %(code)s")
-    source = "analytics_rollup"
-    if months:
-        values = " UNION ALL ".join(
-            f"SELECT '{label}' AS label, {int(f)} AS mf, {int(lo_)} AS ml"
-            for label, f, lo_ in months
+    values = " UNION ALL ".join(
+        f"SELECT '{label}' AS label, {int(f)} AS mf, {int(last)} AS ml, "
+        f"{int(last - f + 1 < SHORT)} AS short"
+        for label, f, last in months or []
+    )
+
+    def part(cond: str, tag: str) -> str:
+        """Plain sums per group and ``tag`` of the rows meeting ``cond``."""
+        source = "analytics_rollup"
+        if months:
+            source += f" JOIN ({values}) m ON {cond}"
+        return (
+            f"SELECT {key} AS k, {tag} AS t, SUM(n) AS n, SUM(x1) AS x1, SUM(x2) AS x2, "
+            f"SUM(x3) AS x3, SUM(secs) AS secs, MIN(minwall) AS minwall, COUNT(*) AS c "
+            f"FROM {source} WHERE {' AND '.join(where + ([] if months else [cond]))} "
+            "GROUP BY 1, 2"
         )
-        source += f" JOIN ({values}) m ON {due}"
-    else:
-        where.append(due)
 
-    def s(kind: int, cond: str, col: str) -> str:
-        return f"SUM(CASE WHEN kind = {kind} AND {cond} THEN {col} ELSE 0 END)"
+    # the day rows in P by kind (many rows, few groups), then the few at P's edges: kind 8 on
+    # F-1 (81) and L (82), the pairs spanning P early (91) and late (92); then per group
+    days = part(f"kind IN (1, 3, 4, 5, 6, 7) AND {between('d1')}", "kind")
+    tag = (
+        f"CASE WHEN kind = 8 THEN CASE WHEN d1 = {hi} THEN 82 ELSE 81 END "
+        "WHEN d2 < d1 THEN 91 ELSE 92 END"
+    )
+    edge = part(f"({' OR '.join(edges)})", tag)
 
-    a = h = c = p = between("d1")
+    def s(t: str, col: str) -> str:
+        return f"SUM(CASE WHEN t IN ({t}) THEN {col} ELSE 0 END)"
+
+    def closed(col: str, open_col: str) -> str:
+        return f"{s('7', col)} + {s('81', open_col)} - {s('91', col)}"
+
+    due = f"{s('6', 'n')} + {s('7', 'x3')} + {s('81', 'n')} + {s('82', 'x1')} - {s('91, 92', 'n')}"
+    # a group is shown when an event of it falls in P, as in the live query
+    group = "" if key == "''" else f"GROUP BY r.k HAVING {s('1, 3, 4, 5, 6, 7', 'c')} > 0"
     return f"""
-    SELECT {key},
-      {s(1, a, "n")}, {s(1, a, "x1")},
-      {s(2, due, "n")}, {s(2, closed, "n")}, {s(2, closed, "x1")},
-      {s(3, h, "n")}, {s(4, c, "x1")}, {s(4, c, "x2")}, {s(2, closed, "x2")},
-      {s(5, p, "n")}, {s(5, p, "x1")}, {s(5, p, "x2")}, {s(5, p, "x3")},
-      {s(3, h, "secs")},
-      MIN(CASE WHEN kind = 3 AND {h} THEN minwall END)
-    FROM {source}
-    WHERE {" AND ".join(where)}
-    {"" if key == "''" else f"GROUP BY {key}"}
+    SELECT {"''" if key == "''" else "r.k"},
+      {s("1", "n")}, {s("1", "x1")},
+      {due}, {closed("n", "x1")}, {closed("x1", "x2")},
+      {s("3", "n")}, {s("4", "x1")}, {s("4", "x2")}, {closed("x2", "x3")},
+      {s("5", "n")}, {s("5", "x1")}, {s("5", "x2")}, {s("5", "x3")},
+      {s("3", "secs")},
+      MIN(CASE WHEN t = 3 THEN minwall END)
+    FROM ({days} UNION ALL {edge}) r
+    {group}
     """

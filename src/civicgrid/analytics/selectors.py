@@ -190,7 +190,8 @@ def counts(scope: Scope, p: kpi.Period, group: str, live: bool = False) -> dict[
                 (label, (sub.first - day0).days, (sub.last - day0).days)
                 for label, sub in p.months()
             ]
-        return _fetch(rollup.sql(scope.level, group, months), params)
+        short = (p.last - p.first).days + 1 < rollup.SHORT
+        return _fetch(rollup.sql(scope.level, group, months, short), params)
     if group == "month":
         return {
             label: counts(scope, sub, "", live=True).get("", kpi.empty())
