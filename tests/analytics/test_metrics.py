@@ -138,6 +138,8 @@ def test_a_leader_sees_only_their_subtree(make_user, api):
         ({"region": "999999"}, "region"),
         ({"group_by": "planet"}, "group_by"),
         ({"from_": "2026-13-01"}, "from"),
+        ({"from_": "0001-01-01", "to": "0001-01-02"}, "from"),  # no year-1 arithmetic
+        ({"from_": "2026-11-01", "to": "9999-12-31"}, "to"),
     ],
 )
 def test_bad_parameters_are_named(leader, api, params, field):

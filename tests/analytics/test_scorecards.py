@@ -139,8 +139,9 @@ def test_scorecards_reports_and_xlsx(history, leader, api, settings, make_user, 
     not_yet = client.get(f"/api/v1/reports/{pending.pk}/file")
     assert not_yet.status_code == 409 and "尚未生成完毕" in not_yet.json()["detail"]
     pending.delete()
-    bad_month = client.post("/api/v1/reports?month=2026-13")
-    assert bad_month.status_code == 422 and bad_month.json()["errors"][0]["field"] == "month"
+    for month in ("2026-13", "9999-12", "0001-01"):
+        bad_month = client.post(f"/api/v1/reports?month={month}")
+        assert bad_month.status_code == 422 and bad_month.json()["errors"][0]["field"] == "month"
     assert Report.objects.filter(status="done").count() == 1
 
 

@@ -77,7 +77,8 @@ def period_for(first: dt.date | None, last: dt.date | None) -> kpi.Period:
     first = first or last - dt.timedelta(days=29)
     why = kpi.check_period(first, last)
     if why:
-        raise _invalid("from" if first > last else "to", why)
+        early = first > last or not kpi.FIRST_YEAR <= first.year <= kpi.LAST_YEAR
+        raise _invalid("from" if early else "to", why)
     return kpi.Period(first, last)
 
 
