@@ -130,3 +130,37 @@ def test_many_rows_are_predicted_in_chunks_as_if_at_once(small_model, monkeypatc
     whole = model.predict(subjects, bodies)
     monkeypatch.setattr(m, "_CHUNK", 5)
     assert model.predict(subjects, bodies) == whole
+
+
+def test_nb_svm_folds_the_ratio_scaling_into_its_weights():
+    """Scores of the folded linear model equal those of each class's SVM on the scaled
+    features: prediction pays nothing for the scaling."""
+    import scipy.sparse as sp
+    from sklearn.svm import LinearSVC
+
+    x = sp.random(60, 40, density=0.2, random_state=1, format="lil")
+    y = np.array(["a", "b", "c"] * 20)
+    x[np.flatnonzero(y == "b"), 3] = 1.0  # a term that marks class b
+    x = x.tocsr()
+    clf = m.NBLinearSVC(C=0.5).fit(x, y)
+    present = (x != 0).astype(float)
+    pos = y == "b"
+    p = 1 + np.asarray(present[pos].sum(0)).ravel()
+    q = 1 + np.asarray(present[~pos].sum(0)).ravel()
+    r = np.log(p / p.sum()) - np.log(q / q.sum())
+    assert r[3] == r.max()  # the marking term is scaled up most for its class
+    svm = LinearSVC(C=0.5).fit(x @ sp.diags(r), pos.astype(int))
+    new = sp.random(5, 40, density=0.3, random_state=2, format="csr")
+    assert np.allclose(clf.decision_function(new)[:, 1], svm.decision_function(new @ sp.diags(r)))
+    assert list(clf.predict(x[:3])) == ["a", "b", "c"]
+
+
+def test_two_classes_train_and_predict():
+    data = [r for r in rows() if r["category"] != "交通运输"]
+    model = m.train(
+        [r["subject"] for r in data], [r["text"] for r in data], [r["category"] for r in data]
+    )
+    assert model.labels == ["城乡建设", "教育文体"]
+    pred = model.predict(["孩子上学要交哪些材料", "楼上违章搭建阳台"], ["", ""])
+    assert [p.label for p in pred] == ["教育文体", "城乡建设"]
+    assert all(0.5 <= p.confidence <= 1 for p in pred)
