@@ -86,3 +86,27 @@ def grid_point():
         return g.lon, g.lat
 
     return point
+
+
+@pytest.fixture
+def village_building(db, grid_point):
+    """``village_building(grid)`` → a six-storey urban-village building No. 77 in that grid
+    (宝民社区第01网格 by default), for tests that need rooms to point at."""
+    from civicgrid.registry.models import Building
+
+    def make(grid: str = "44030601700101") -> Building:
+        lon, lat = grid_point(grid)
+        return Building.objects.create(
+            code=f"{grid}00077",
+            name="宝民村77号",
+            address="宝安区新安街道宝民村77号",
+            lon=lon,
+            lat=lat,
+            use="residential",
+            form="urban_village",
+            floors=6,
+            district_code=grid[:6],
+            grid_code=grid,
+        )
+
+    return make

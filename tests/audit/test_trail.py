@@ -134,22 +134,15 @@ def test_the_admin_shows_an_auditor_only_their_jurisdiction(make_user):
 
     baoan = Region.objects.get(code="440306").path
     nanshan = Region.objects.get(code="440305").path
-    audit.record(
-        "pii.reveal",
-        actor="x",
-        object_type="registry.person",
-        object_id="1",
-        region_path=baoan,
-        after={"reason": "宝安的理由"},
-    )
-    audit.record(
-        "pii.reveal",
-        actor="y",
-        object_type="registry.person",
-        object_id="2",
-        region_path=nanshan,
-        after={"reason": "南山的理由"},
-    )
+    for n, (path, reason) in enumerate([(baoan, "宝安的理由"), (nanshan, "南山的理由")], 1):
+        audit.record(
+            "pii.reveal",
+            actor="tester",
+            object_type="registry.person",
+            object_id=str(n),
+            region_path=path,
+            after={"reason": reason},
+        )
     client = Client()
     client.force_login(make_user("ns_auditor", "auditor", "440305"))
     page = client.get("/admin/audit/auditrecord/?action__exact=pii.reveal")

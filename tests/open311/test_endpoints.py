@@ -379,25 +379,16 @@ def test_whistle_blowing_reports_are_not_public_but_their_client_reads_them(
     assert bad.status_code == 403
 
 
-def test_only_public_reports_are_served_and_never_a_house_code(client, small_catalogue, grid_point):
+def test_only_public_reports_are_served_and_never_a_house_code(
+    client, small_catalogue, grid_point, village_building
+):
     """The portal's reports are public like Open311's own; a hotline call, a grid worker's
     note or an untriaged report is not; no answer ever names the flat (house code)."""
-    from civicgrid.registry.models import Building, House
+    from civicgrid.registry.models import House
     from tests.events.conftest import GRID
 
     lon, lat = grid_point(GRID)
-    building = Building.objects.create(
-        code=f"{GRID}00077",
-        name="宝民村77号",
-        address="宝民村77号",
-        lon=lon,
-        lat=lat,
-        use="residential",
-        form="urban_village",
-        floors=6,
-        district_code="440306",
-        grid_code=GRID,
-    )
+    building = village_building(GRID)
     room = House.objects.create(
         code=f"{building.code}000301",
         building=building,

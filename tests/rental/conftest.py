@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from civicgrid.registry.codes import id_check_char
-from civicgrid.registry.models import Building, House
+from civicgrid.registry.models import House
 
 GRID = "44030601700101"  # 宝民社区第01网格
 COMMUNITY = "440306017001"
@@ -49,21 +49,8 @@ def clients(people, api):
 
 
 @pytest.fixture
-def building(db, grid_point):
-    lon, lat = grid_point(GRID)
-    code = f"{GRID}00077"
-    return Building.objects.create(
-        code=code,
-        name="宝民村77号",
-        address="宝安区新安街道宝民村77号",
-        lon=lon,
-        lat=lat,
-        use="residential",
-        form="urban_village",
-        floors=6,
-        district_code="440306",
-        grid_code=GRID,
-    )
+def building(village_building):
+    return village_building(GRID)
 
 
 @pytest.fixture
