@@ -6,17 +6,18 @@ import datetime as dt
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, prefetch_related_objects
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from civicgrid.accounts import pii
 from civicgrid.accounts.auth import staff_auth
+from civicgrid.core.paging import Paged
 from civicgrid.registry import formats, selectors, services
 from civicgrid.registry.models import Residence
 
 router = Router(tags=["registry"], auth=staff_auth)
 
 
-class Pagination(LimitOffsetPagination):
+class Pagination(Paged):
     """Limit/offset pages whose ``count`` costs no ``COUNT(*)`` when the page itself shows
     the total (a short page that is not past the end) — as for an exact lookup by ID number,
     which finds one row or none."""

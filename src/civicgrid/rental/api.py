@@ -13,6 +13,7 @@ from ninja import Field, Query, Router, Schema, Status
 from civicgrid.accounts import pii
 from civicgrid.accounts.auth import staff_auth
 from civicgrid.core.errors import ServiceError
+from civicgrid.core.paging import MAX_OFFSET
 from civicgrid.registry import selectors as registry
 from civicgrid.registry.api import party
 from civicgrid.rental import plates, selectors, services, signing
@@ -73,7 +74,7 @@ def tasks(
     request: HttpRequest,
     overdue: bool | None = None,
     limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ):
     _need_view(request.auth)
     qs = selectors.tasks_for(request.auth, overdue=overdue)
