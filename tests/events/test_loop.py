@@ -101,6 +101,14 @@ def test_return_goes_back_to_the_dispatcher_and_three_make_a_problem_ticket(repo
     body = act(c["cg"], number, "return", reason="ownership", note="属于住建管理").json()
     assert body["status"] == "returned" and body["returned_count"] == 1
     assert act(c["cg"], number, "sign").status_code == 409  # nothing left for CG to sign
+    # another district's department is not tasked with a 宝安 event, as lead or assisting
+    for fields in (
+        {"department": "440305-ZJ"},
+        {"department": "440306-ZJ", "assists": ["440305-HJ"]},
+    ):
+        other = act(c["dispatcher"], number, "dispatch", **fields)
+        assert other.status_code == 422 and "不负责该事件所在区域" in other.content.decode()
+    assert Event.objects.get(number=number).status == "returned"
     # the dispatcher re-dispatches to ZJ, which returns too; then HJ; the third department
     act(c["dispatcher"], number, "dispatch", department="440306-ZJ")
     act(c["zj"], number, "return", reason="overlap")
@@ -201,6 +209,10 @@ def test_community_orders_departments_to_the_scene(report, clients):
             note="立即到场处置",
         )
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "on_scene_by", by
+    elsewhere = act(
+        c["community"], number, "command", departments=["440305-CG"], on_scene_by=soon, note="到场"
+    )
+    assert elsewhere.status_code == 422 and elsewhere.json()["errors"][0]["field"] == "departments"
     body = act(
         c["community"],
         number,

@@ -717,10 +717,22 @@ def _department_id(code: str) -> int | None:
     return pk
 
 
-def _department(code: str, field: str = "department") -> Department:
-    dept = Department.objects.filter(code=code, active=True).first()
+def _department(code: str, field: str = "department", event: Event | None = None) -> Department:
+    """An active department by code; with ``event``, one whose area covers the event's place
+    (the city's, its district's, its street's …): another district's department is not to be
+    tasked with it, nor to see it through the task."""
+    dept = (
+        Department.objects.filter(code=code, active=True)
+        .select_related("region")
+        .defer("region__geometry")
+        .first()
+    )
     if dept is None:
         raise ServiceError("输入有误", [FieldError(field, f"机构 {code} 不存在或已停用")])
+    if event is not None and event.region_path:
+        area = dept.region.path
+        if not (event.region_path == area or event.region_path.startswith(area + ".")):
+            raise ServiceError("输入有误", [FieldError(field, f"{dept.name}不负责该事件所在区域")])
     return dept
 
 
@@ -783,8 +795,8 @@ def _dispatch(
         _set_category(event, category)
     if event.category_id is None:
         raise ServiceError("请先确定事项", [FieldError("category", "派遣前须确定事项编码")])
-    lead = _department(department)
-    helpers = [_department(c, "assists") for c in (assists or []) if c != department]
+    lead = _department(department, event=event)
+    helpers = [_department(c, "assists", event) for c in (assists or []) if c != department]
     now = _now()
     Task.objects.filter(event=event, status__in=("pending", "signed")).update(
         status="cancelled", finished_at=now
@@ -1210,7 +1222,7 @@ def _do_command(actor, event, p):
     codes = p.get("departments") or []
     if not codes:
         raise ServiceError("输入有误", [FieldError("departments", "须指定至少一个执行单位")])
-    depts = [_department(c, "departments") for c in dict.fromkeys(codes)]  # once each
+    depts = [_department(c, "departments", event) for c in dict.fromkeys(codes)]  # once each
     instruction = _required(p, "note", "须写明指令")
     by = p.get("on_scene_by")
     if isinstance(by, str):
