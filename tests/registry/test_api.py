@@ -251,6 +251,10 @@ def test_registering_a_known_person_never_takes_them_from_another_district(city,
     assert (
         city["nanshan_house"].code not in baoan.get(f"/api/v1/persons/{known.pk}").content.decode()
     )
+    # whole-jurisdiction lists go by the person's own grid (an index range; a resident from
+    # elsewhere is listed under the house), exact lookups by ID number also by current home
+    listed = baoan.get("/api/v1/persons?limit=1000").json()["items"]
+    assert listed and known.pk not in {p["id"] for p in listed}  # 欧阳娜娜 of 宝安 is listed
     # seen through the tenancy 宝安 recorded, but registered in 南山: 宝安 cannot reveal
     refused = baoan.post(reveal, body, content_type="application/json")
     assert refused.status_code == 403 and "0755-12345678" not in refused.content.decode()

@@ -84,14 +84,18 @@ def residents(house: House, *, current: bool = True) -> QuerySet:
     return qs.order_by("since", "id")
 
 
-def visible_persons(qs: QuerySet, user) -> QuerySet:
+def visible_persons(qs: QuerySet, user, *, homes: bool = True) -> QuerySet:
     """Persons whose own grid, or any current residence, lies in the user's jurisdiction.
 
     A person registered in two districts is seen by both; a person with nothing in the
-    jurisdiction is reported like one who does not exist.
+    jurisdiction is reported like one who does not exist. ``homes=False`` keeps to their own
+    grid: the residence test cannot use an index once it is ORed in, so a whole-jurisdiction
+    list or count would read every person of the city; callers that first narrow ``qs`` to a
+    key (an ID number, an id) ask for homes, lists by tag or name do not (residents elsewhere
+    are listed under their house).
     """
     own = scope_by_grid(qs, user)
-    if sees_everything(user) or own.query.is_empty():
+    if sees_everything(user) or own.query.is_empty() or not homes:
         return own
     lives_here = scope_by_grid(Residence.objects.filter(person=OuterRef("pk"), until=None), user)
     return own | qs.filter(Exists(lives_here))
@@ -114,9 +118,11 @@ def grid_seen(user, person: Person) -> str:
 def persons_for(
     user, *, id_number: str | None = None, q: str | None = None, tag: str | None = None
 ) -> QuerySet:
-    qs = visible_persons(Person.objects.all(), user)
     if id_number is not None:
-        qs = qs.filter(id_hash=pii.cipher().lookup_hash(id_number))
+        exact = Person.objects.filter(id_hash=pii.cipher().lookup_hash(id_number))
+        qs = visible_persons(exact, user)
+    else:
+        qs = visible_persons(Person.objects.all(), user, homes=False)
     if q:
         qs = qs.filter(name=q)  # whole names only: partial name search invites trawling
     if tag:
