@@ -258,3 +258,23 @@ def test_on_the_spot_closure_only_inside_the_workers_own_jurisdiction(report, gr
         "grid", channel="grid", category="9801", on_spot=True, photos=[photo], lon=lon, lat=lat
     )
     assert r.status_code == 422 and _fields(r) == {"location": "即巡即办只能在本人辖区内"}
+
+
+def test_a_rule_routing_outside_the_events_area_leaves_it_for_the_dispatcher(report):
+    """A city-wide rule naming a district's department cannot task it with another district's
+    event: the event is accepted and waits at the desk, with the reason on its timeline."""
+    from civicgrid.accounts.models import Department
+    from civicgrid.events import catalogue_selectors
+    from civicgrid.events.models import Category, RoutingRule
+
+    RoutingRule.objects.create(
+        category=Category.objects.get(code="9802"),
+        department=Department.objects.get(code="440305-ZJ"),
+    )
+    catalogue_selectors.reset()
+    r = report(category="9802", description="楼顶加建铁皮房")
+    assert r.status_code == 201 and r.json()["status"] == "accepted", r.content
+    event = Event.objects.get(number=r.json()["number"])
+    assert not event.tasks.exists()
+    assert "未能自动派遣" in event.timeline.filter(action="comment").get().note
+    assert not Outbox.objects.filter(event=event, done_at=None).exists()

@@ -60,8 +60,12 @@ def test_a_model_of_another_version_is_refused_with_a_clear_message(small_model,
     blob["version"] = m.VERSION + 1
     old = tmp_path / "other.joblib"
     joblib.dump(blob, old)
-    with pytest.raises(m.ModelError, match=f"版本是 {m.VERSION + 1}.*只能读取版本 {m.VERSION}"):
+    with pytest.raises(m.ModelError, match=f"版本是 {m.VERSION + 1}.*只能读取版本 2、{m.VERSION}"):
         m.load(old)
+    # a city's version-2 model (plain calibrated SVM) keeps working after the upgrade
+    blob["version"] = 2
+    joblib.dump(blob, old)
+    assert m.load(old).predict(["公交线路"], [""])[0].label == "交通运输"
     junk = tmp_path / "junk.joblib"
     junk.write_bytes(b"not a model at all")
     with pytest.raises(m.ModelError, match="不是 civicgrid 分类模型"):

@@ -697,7 +697,16 @@ def _triage(event: Event) -> str:
     route = cat.route(event.category_id, _places(event.grid_code)[0])
     if route is None:
         return "accepted"
-    _dispatch(SYSTEM, event, route.department, list(route.assists), note="按派遣规则自动派遣")
+    try:
+        with transaction.atomic():
+            _dispatch(
+                SYSTEM, event, route.department, list(route.assists), note="按派遣规则自动派遣"
+            )
+    except ServiceError as exc:
+        # a routing rule naming a department outside the event's area (or one since stopped):
+        # the event waits, accepted, for the dispatcher instead of failing its whole intake
+        _entry(event, SYSTEM, "comment", event.status, event.status, note=f"未能自动派遣：{exc}")
+        return "accepted"
     return "dispatched"
 
 
@@ -705,14 +714,16 @@ def _triage(event: Event) -> str:
 
 
 _dept_ids: dict[str, int] = {}
+_dept_loaded: dict[str, float] = {}
 
 
 def _department_id(code: str) -> int | None:
     """A department's key by its code; departments are few (a few thousand) and their codes
     never change, so the first miss loads them all in one query instead of one per centre."""
     pk = _dept_ids.get(code)
-    if pk is None:
+    if pk is None and time.monotonic() - _dept_loaded.get(code, -60.0) >= 60:
         _dept_ids.update(Department.objects.values_list("code", "pk"))
+        _dept_loaded[code] = time.monotonic()  # a code no department has: asked again in 60 s
         pk = _dept_ids.get(code)
     return pk
 

@@ -40,6 +40,9 @@ from sklearn.svm import LinearSVC
 
 FORMAT = "civicgrid-triage-model"
 VERSION = 3  # 2: own vectorised TF-IDF blocks; 3: NB-SVM (NBLinearSVC) inside the calibrator
+# a version-2 file holds the same blocks and a calibrated plain LinearSVC, which this code
+# predicts with unchanged: a city's trained model keeps working across the upgrade
+READABLE = (2, 3)
 TARGET_PRECISION = 0.95
 # how much of the body is read: its start carries the class. Repeated 5-fold CV (3 × 5 folds,
 # macro-F1): 400 chars / words from 200: 0.855 ± 0.006; 400/400: 0.861; 1000/1000: 0.864 ±
@@ -542,9 +545,10 @@ def load(path: Path) -> TriageModel:
         ) from None
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
         raise ModelError(f"{path} 不是 civicgrid 分类模型文件")
-    if blob.get("version") != VERSION:
+    if blob.get("version") not in READABLE:
         raise ModelError(
-            f"模型文件 {path} 的格式版本是 {blob.get('version')}，本程序只能读取版本 {VERSION}；"
+            f"模型文件 {path} 的格式版本是 {blob.get('version')}，本程序只能读取版本 "
+            f"{'、'.join(map(str, READABLE))}；"
             "请用当前版本重新训练（civicgrid triage train）"
         )
     return TriageModel(blob["model"], blob["meta"])
