@@ -246,6 +246,9 @@ def test_registering_a_known_person_never_takes_them_from_another_district(city,
     }
     theirs = baoan.get(f"/api/v1/persons?id_number={nanshan_id}").json()["items"]
     assert [r["house_code"] for r in theirs[0]["residences"]] == [city["baoan_house"].code]
+    # seen only through that home: name and ID masked, nothing of the record kept in 南山
+    assert (theirs[0]["phone"], theirs[0]["household_type"], theirs[0]["tags"]) == ("", "", [])
+    assert mine["items"][0]["phone"] == "0755-******78" and mine["items"][0]["household_type"]
     detail = baoan.get(f"/api/v1/persons/{known.pk}").json()
     assert [r["house_code"] for r in detail["residences"]] == [city["baoan_house"].code]
     assert (
@@ -329,3 +332,19 @@ def test_the_service_refuses_a_building_name_longer_than_its_column(city, users)
     with pytest.raises(ServiceError) as refused:
         services.update_building(users["steward"], city["estate"], name="名" * 101)
     assert [e.field for e in refused.value.errors] == ["name"]
+
+
+def test_the_keeping_jurisdiction_moves_a_person_by_registering_them_elsewhere(city, users, api):
+    """A registration by whoever keeps the record (here the city) is a move, as before."""
+    person = Person.objects.get(id_masked__startswith="430102")
+    r = api(users["steward"]).post(
+        f"/api/v1/houses/{city['nanshan_house'].code}/residents",
+        {"id_number": CLEAR_ID, "name": "欧阳娜娜", "relation": "tenant"},
+        content_type="application/json",
+    )
+    assert r.status_code == 201, r.content
+    moved = Person.objects.get(pk=person.pk)
+    assert (moved.district_code, moved.grid_code) == (
+        city["nanshan_house"].district_code,
+        city["nanshan_house"].grid_code,
+    )

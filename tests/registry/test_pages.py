@@ -61,3 +61,8 @@ def test_a_person_seen_through_a_home_here_shows_this_grid_only(city, users):  #
     body = page.content.decode()
     assert "钱*" in body and GRID in body
     assert NANSHAN_GRID not in body and "某某" not in body
+    # the house lists both tenants; only the one whose record 宝安 keeps shows phone and tags
+    house = _login("r_disp").get(f"/workbench/registry/houses/{city['baoan_house'].code}/")
+    text = house.content.decode()
+    assert "钱*" in text and "0755-******78" not in text
+    assert "139****5678" in text and "独居老人" in text

@@ -106,6 +106,12 @@ class ResidenceOut(Schema):
     verified: bool
 
 
+def _kept(person) -> bool:
+    """Whether the viewer keeps this person's record (``selectors.visible_persons``): phone,
+    household type and care tags are shown only there."""
+    return getattr(person, "kept", False)
+
+
 class PersonOut(Schema):
     id: int
     id_number: str = Field(..., description="脱敏：440306********1234")
@@ -127,7 +133,7 @@ class PersonOut(Schema):
 
     @staticmethod
     def resolve_phone(obj) -> str:
-        return pii.mask_phone(obj.phone)
+        return pii.mask_phone(obj.phone) if _kept(obj) else ""
 
     @staticmethod
     def resolve_age(obj) -> int:
@@ -136,11 +142,11 @@ class PersonOut(Schema):
 
     @staticmethod
     def resolve_household_type(obj) -> str:
-        return _label(formats.HOUSEHOLD_TYPES, obj.household_type)
+        return _label(formats.HOUSEHOLD_TYPES, obj.household_type) if _kept(obj) else ""
 
     @staticmethod
     def resolve_tags(obj) -> list[str]:
-        return [_label(formats.CARE_TAGS, t) for t in obj.tag_list]
+        return [_label(formats.CARE_TAGS, t) for t in obj.tag_list] if _kept(obj) else []
 
     @staticmethod
     def resolve_residences(obj) -> list[dict]:

@@ -5,7 +5,7 @@ A row outside the jurisdiction is reported exactly like a row that does not exis
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 
 from civicgrid.accounts import pii
 from civicgrid.accounts.scoping import scope_by_grid, sees_everything
@@ -96,9 +96,21 @@ def visible_persons(qs: QuerySet, user, *, homes: bool = True) -> QuerySet:
     """
     own = scope_by_grid(qs, user)
     if sees_everything(user) or own.query.is_empty() or not homes:
-        return own
+        return own.annotate(kept=Value(True))
     lives_here = scope_by_grid(Residence.objects.filter(person=OuterRef("pk"), until=None), user)
-    return own | qs.filter(Exists(lives_here))
+    kept = Exists(scope_by_grid(Person.objects.filter(pk=OuterRef("pk")), user))
+    return (own | qs.filter(Exists(lives_here))).annotate(kept=kept)
+
+
+def kept_here(user, person_ids) -> set[int]:
+    """Which of these persons have their own record (grid) in the user's jurisdiction. Only
+    there are their phone, household type and care tags shown: a person seen through a home
+    here (which anyone may register with a known ID number) shows name and ID masked only."""
+    return set(
+        scope_by_grid(Person.objects.filter(pk__in=list(person_ids)), user).values_list(
+            "pk", flat=True
+        )
+    )
 
 
 def residences_seen(user) -> QuerySet:

@@ -54,8 +54,9 @@ def register_residence(
 ) -> Residence:
     """Register a person as living in a house (creating the person when new).
 
-    A known person only gains the residence: their name and grid stay as recorded, and their
-    phone and household type are corrected only by the jurisdiction that keeps their record.
+    The jurisdiction that keeps a known person's record (their grid) registers them as
+    before: name, phone and household type corrected, and their record moves to the new
+    house. Anyone else only adds the residence: the person stays where they are recorded.
     """
     _require(actor, "registry.add_residence", "登记居住信息")
     try:
@@ -85,17 +86,15 @@ def register_residence(
         ),
     )
     if not created and _owns(actor, person):
-        # a known person is never renamed or moved by a registration: adding a home here
-        # must not take them away from the jurisdiction that keeps their record
-        changed = []
-        if phone and phone.strip() != person.phone:
+        # within the jurisdiction that keeps the record, a registration is also a move;
+        # from elsewhere it must not take the person away (nor rename them)
+        person.name = name.strip()
+        if phone:
             person.phone = phone.strip()
-            changed.append("phone")
-        if household_type and household_type != person.household_type:
+        if household_type:
             person.household_type = household_type
-            changed.append("household_type")
-        if changed:
-            person.save(update_fields=[*changed, "updated_at"])
+        person.grid_code, person.district_code = house.grid_code, house.district_code
+        person.save()
     residence, made = Residence.objects.get_or_create(
         person=person,
         house=house,

@@ -67,7 +67,7 @@ def _person_row(p, user) -> dict:
         "id": p.pk,
         "id_number": p.id_masked,
         "name": pii.mask_name(p.name),
-        "phone": pii.mask_phone(p.phone),
+        "phone": pii.mask_phone(p.phone) if getattr(p, "kept", False) else "",
         "grid_code": selectors.grid_seen(user, p),
     }
 
@@ -96,18 +96,23 @@ def building(request, code: str):
 def house(request, code: str):
     _staff(request)
     h = _found(selectors.house_for, request.user, code)
+    rows = list(selectors.residents(h))
+    kept = selectors.kept_here(request.user, {r.person_id for r in rows})
     residents = [
         {
             "name": pii.mask_name(r.person.name),
             "id_number": r.person.id_masked,
-            "phone": pii.mask_phone(r.person.phone),
+            "phone": pii.mask_phone(r.person.phone) if r.person_id in kept else "",
             "relation": formats.RELATIONS.get(r.relation, r.relation),
             "since": r.since,
             "verified": r.verified,
             "person_id": r.person_id,
-            "tags": [formats.CARE_TAGS.get(t, t) for t in r.person.tag_list],
+            # care tags only where the person's record is kept (see selectors.kept_here)
+            "tags": [formats.CARE_TAGS.get(t, t) for t in r.person.tag_list]
+            if r.person_id in kept
+            else [],
         }
-        for r in selectors.residents(h)
+        for r in rows
     ]
     return render(
         request,
