@@ -31,10 +31,16 @@ def landlord_url(code: str) -> str:
     return f"/rental/landlord/{code}?sig={signing.sign(code, 'landlord')}"
 
 
-def profile_body(profile: RentalProfile) -> dict[str, Any]:
+def profile_body(profile: RentalProfile, viewer=None) -> dict[str, Any]:
+    """A let house's profile; a landlord person the viewer cannot see in the registry (one
+    living elsewhere) is shown by masked ID number only, without the name."""
     rules = selectors.active_rules()
     grade = rules.grade(profile.grade)
     landlord = party(profile.landlord_person, profile.landlord_org)
+    person = profile.landlord_person
+    if landlord and person and viewer is not None:
+        seen = registry.persons_for(viewer).filter(pk=person.pk).exists()
+        landlord["name"] = landlord["name"] if seen else ""
     return {
         "house_code": profile.house_code,
         "grade": profile.grade,
@@ -160,7 +166,7 @@ def download_plates(request: HttpRequest, sheet_id: int):
 @router.get("/rental/{house_code}", auth=staff_auth, summary="出租屋等级、指标与等级变更记录")
 def get_profile(request: HttpRequest, house_code: str):
     _need_view(request.auth)
-    return profile_body(selectors.profile_for(request.auth, house_code))
+    return profile_body(selectors.profile_for(request.auth, house_code), request.auth)
 
 
 class ProfileIn(Schema):
@@ -183,7 +189,7 @@ def put_profile(request: HttpRequest, house_code: str, payload: ProfileIn):
     house = registry.house_for(request.auth, house_code)
     profile, created = services.register_rental(request.auth, house, **payload.dict())
     profile = selectors.profile_for(request.auth, house_code)
-    return Status(201 if created else 200, profile_body(profile))
+    return Status(201 if created else 200, profile_body(profile, request.auth))
 
 
 class InspectionIn(Schema):
@@ -210,7 +216,7 @@ def post_inspection(request: HttpRequest, house_code: str, payload: InspectionIn
         photos=_decode_photos(payload.photos),
         note=payload.note,
     )
-    body = profile_body(selectors.profile_for(request.auth, house_code))
+    body = profile_body(selectors.profile_for(request.auth, house_code), request.auth)
     body["inspection"] = {
         "id": inspection.pk,
         "at": inspection.at,
