@@ -1037,7 +1037,7 @@ def _do_contact(actor, event, p):
     )
 
 
-MAX_EXTENSION = dt.timedelta(hours=8 * 60)  # 60 working days of 8 hours: beyond is a new case
+MAX_EXTENSION_DAYS = 60  # working days; a case needing more is a new case, not an extension
 EXTENSION_REASON_MAX = Task._meta.get_field("extension_reason").max_length
 ON_SCENE_WITHIN = dt.timedelta(days=30)
 
@@ -1049,9 +1049,11 @@ def _do_request_extension(actor, event, p):
         limit = workcal.parse_limit(text)
     except ValueError as exc:
         raise ServiceError("输入有误", [FieldError("limit", str(exc))]) from None
-    if limit.hours(calendar().hours.per_day) > MAX_EXTENSION or len(str(limit)) > 8:
+    per_day = calendar().hours.per_day
+    if limit.hours(per_day) > per_day * MAX_EXTENSION_DAYS or len(str(limit)) > 8:
         raise ServiceError(
-            "输入有误", [FieldError("limit", "延期不能超过 60 个工作日，如 2d 或 4h")]
+            "输入有误",
+            [FieldError("limit", f"延期不能超过 {MAX_EXTENSION_DAYS} 个工作日，如 2d 或 4h")],
         )
     reason = _required(p, "note", "须说明延期理由")
     if len(reason) > EXTENSION_REASON_MAX:
