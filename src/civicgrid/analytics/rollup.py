@@ -58,12 +58,8 @@ REGION_LEVELS = ("district", "street", "community")
 def _facts(ids: str = "") -> str:
     """One row per event: its dimensions, the local day numbers and per-event measures; with
     ``ids`` (a subquery of event ids) only those events."""
-    from civicgrid.analytics.selectors import _day, _epoch, _w
+    from civicgrid.analytics.selectors import _day, event_times, working
 
-    working = (
-        "CASE WHEN x.eh > x.es AND cs.day IS NOT NULL AND ch.day IS NOT NULL "
-        f"THEN {_w('x.eh', 'ch')} - {_w('x.es', 'cs')} ELSE 0 END"
-    )
     only = f"AND e.id IN ({ids})" if ids else ""
     only_t = f"AND event_id IN ({ids})" if ids else ""
     return f"""
@@ -81,7 +77,7 @@ def _facts(ids: str = "") -> str:
       CASE WHEN x.rating IN ('satisfied', 'basic') THEN 1 ELSE 0 END AS sat,
       CASE WHEN x.ct IS NOT NULL AND x.ct - x.dp <= 86400 THEN 1 ELSE 0 END AS contacted,
       x.tasks, x.returned_count,
-      {working} AS work,
+      {working()} AS work,
       x.eh - x.es AS wall
     FROM (
       SELECT e.id, e.district_code AS district,
@@ -89,15 +85,7 @@ def _facts(ids: str = "") -> str:
         SUBSTR(e.region_path, 25, 12) AS community,
         COALESCE(SUBSTR(e.category_id, 1, 2), '-') AS cls,
         COALESCE(d.code, '-') AS dept,
-        e.channel,
-        {_epoch("e.accepted_at")} AS acc,
-        {_epoch("e.deadline")} AS dl,
-        {_epoch("e.closed_at")} AS cl,
-        {_epoch("COALESCE(e.resolved_at, e.closed_at)")} AS eh,
-        {_epoch("COALESCE(e.dispatched_at, e.accepted_at)")} AS es,
-        {_epoch("e.dispatched_at")} AS dp,
-        {_epoch("e.contacted_at")} AS ct,
-        e.on_spot, e.rating, e.reopened_count, e.returned_count,
+        e.channel, {event_times()},
         COALESCE(t.n, 0) AS tasks
       FROM events_event e
       LEFT JOIN accounts_department d ON d.id = e.department_id

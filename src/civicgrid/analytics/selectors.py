@@ -119,13 +119,31 @@ def _in(col: str) -> str:
     return f"({col} >= %(s)s AND {col} < %(e)s)"
 
 
+def working() -> str:
+    """An event's working seconds from start ``x.es`` to handled ``x.eh``, with the calendar
+    days ``cs`` and ``ch`` joined (see ``event_times``); 0 when either day is unknown."""
+    return (
+        "CASE WHEN x.eh > x.es AND cs.day IS NOT NULL AND ch.day IS NOT NULL "
+        f"THEN {_w('x.eh', 'ch')} - {_w('x.es', 'cs')} ELSE 0 END"
+    )
+
+
+def event_times() -> str:
+    """The columns of ``events_event e`` every KPI is computed from: its moments as epoch
+    seconds (acc, dl, cl, eh, es, dp, ct) and the per-event flags and counts."""
+    return f"""
+        {_epoch("e.accepted_at")} AS acc,
+        {_epoch("e.deadline")} AS dl,
+        {_epoch("e.closed_at")} AS cl,
+        {_epoch("COALESCE(e.resolved_at, e.closed_at)")} AS eh,
+        {_epoch("COALESCE(e.dispatched_at, e.accepted_at)")} AS es,
+        {_epoch("e.dispatched_at")} AS dp,
+        {_epoch("e.contacted_at")} AS ct,
+        e.on_spot, e.rating, e.reopened_count, e.returned_count"""
+
+
 def _sql(group: str) -> str:
     key = GROUPS[group]
-    es, eh = "x.es", "x.eh"
-    working = (
-        f"CASE WHEN x.eh > x.es AND cs.day IS NOT NULL AND ch.day IS NOT NULL "
-        f"THEN {_w(eh, 'ch')} - {_w(es, 'cs')} ELSE 0 END"
-    )
     due = f"x.acc IS NOT NULL AND ({_in('x.dl')} OR {_in('x.cl')})"
     closed = f"{due} AND x.cl < %(e)s"
     handled = f"x.es IS NOT NULL AND {_in('x.eh')}"
@@ -145,18 +163,10 @@ def _sql(group: str) -> str:
       SUM(CASE WHEN {dispatched} AND x.ct IS NOT NULL AND x.ct - x.dp <= 86400 THEN 1 ELSE 0 END),
       SUM(CASE WHEN {dispatched} THEN x.tasks ELSE 0 END),
       SUM(CASE WHEN {dispatched} THEN x.returned_count ELSE 0 END),
-      SUM(CASE WHEN {handled} THEN {working} ELSE 0 END),
+      SUM(CASE WHEN {handled} THEN {working()} ELSE 0 END),
       MIN(CASE WHEN {handled} THEN x.eh - x.es END)
     FROM (
-      SELECT {key} AS k,
-        {_epoch("e.accepted_at")} AS acc,
-        {_epoch("e.deadline")} AS dl,
-        {_epoch("e.closed_at")} AS cl,
-        {_epoch("COALESCE(e.resolved_at, e.closed_at)")} AS eh,
-        {_epoch("COALESCE(e.dispatched_at, e.accepted_at)")} AS es,
-        {_epoch("e.dispatched_at")} AS dp,
-        {_epoch("e.contacted_at")} AS ct,
-        e.on_spot, e.rating, e.reopened_count, e.returned_count,
+      SELECT {key} AS k, {event_times()},
         CASE WHEN e.dispatched_at IS NULL THEN 0 ELSE (
           SELECT COUNT(*) FROM events_task t WHERE t.event_id = e.id AND t.lead) END AS tasks
       FROM events_event e

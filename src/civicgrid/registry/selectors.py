@@ -121,7 +121,7 @@ def residences_seen(user) -> QuerySet:
 def grid_seen(user, person: Person) -> str:
     """The person's grid as this user may see it: their own when it is in the jurisdiction,
     else that of a current home here (never a grid of another jurisdiction)."""
-    if scope_by_grid(Person.objects.filter(pk=person.pk), user).exists():
+    if person.pk in kept_here(user, [person.pk]):
         return person.grid_code
     home = residences_seen(user).filter(person=person, until=None).order_by("id")
     return home.values_list("grid_code", flat=True).first() or ""

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from civicgrid.accounts import pii
-from civicgrid.accounts.scoping import contains, scope_by_grid
+from civicgrid.accounts.scoping import contains
 from civicgrid.audit import services as audit
 from civicgrid.core.errors import FieldError, ServiceError
 from civicgrid.registry import codes, formats
@@ -35,7 +35,9 @@ def _coded(field: str, value: str, mapping: dict[str, str]) -> str:
 
 def _owns(actor, person: Person) -> bool:
     """Whether the person's own record (their grid) lies in the actor's jurisdiction."""
-    return scope_by_grid(Person.objects.filter(pk=person.pk), actor).exists()
+    from civicgrid.registry.selectors import kept_here
+
+    return person.pk in kept_here(actor, [person.pk])
 
 
 @transaction.atomic

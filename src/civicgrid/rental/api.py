@@ -38,9 +38,11 @@ def profile_body(profile: RentalProfile, viewer=None) -> dict[str, Any]:
     grade = rules.grade(profile.grade)
     landlord = party(profile.landlord_person, profile.landlord_org)
     person = profile.landlord_person
-    if landlord and person and viewer is not None:
-        seen = registry.persons_for(viewer).filter(pk=person.pk).exists()
-        landlord["name"] = landlord["name"] if seen else ""
+    elsewhere = (
+        person and viewer is not None and person.pk not in registry.kept_here(viewer, [person.pk])
+    )
+    if landlord and elsewhere:
+        landlord["name"] = ""
     return {
         "house_code": profile.house_code,
         "grade": profile.grade,
