@@ -5,8 +5,10 @@ allows (即巡即办, a consultation answered on the phone)."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from civicgrid.events.models import Event, Outbox, TimelineEntry
 from civicgrid.geo.coords import wgs84_to_bd09, wgs84_to_gcj02
@@ -24,7 +26,9 @@ def test_a_known_category_is_accepted_and_dispatched_at_once(report):
     assert r.status_code == 201, r.content
     body = r.json()
     assert body["status"] == "dispatched"
-    assert body["number"].startswith(body["created_at"][:10].replace("-", ""))
+    # the number carries the city's local day (Asia/Shanghai), whatever zone the time is shown in
+    local = timezone.localtime(dt.datetime.fromisoformat(body["created_at"]))
+    assert body["number"].startswith(f"{local:%Y%m%d}")
     assert body["category"] == {"code": "9802", "name": "违法搭建"}
     assert body["department"]["code"] == "440306-CG"  # district:CG for 违法搭建
     assert body["grid_code"] == GRID and body["district_code"] == "440306"
