@@ -201,8 +201,8 @@ def test_redrawing_a_grid_never_changes_a_code(city, users, api):
 def test_organisation_lookup_by_credit_code(city, users, api, tmp_path):
     write_csv(
         tmp_path / "o.csv",
-        ["credit_code", "name", "kind", "house_code"],
-        [["91350100M000100Y43", "宝民超市", "企业", city["baoan_house"].code]],
+        ["credit_code", "name", "kind", "legal_rep", "house_code"],
+        [["91350100M000100Y43", "宝民超市", "企业", "欧阳明", city["baoan_house"].code]],
     )
     import_file("organisations", tmp_path / "o.csv", actor="test")
     body = (
@@ -211,6 +211,8 @@ def test_organisation_lookup_by_credit_code(city, users, api, tmp_path):
         .json()
     )
     assert body["count"] == 1 and body["items"][0]["name"] == "宝民超市"
+    assert body["items"][0]["legal_rep"] == "欧**"  # a person's name: masked like any other
+    assert "欧阳明" not in str(body)
     assert (
         api(users["nanshan_dispatcher"]).get("/api/v1/organisations/91350100M000100Y43").status_code
         == 404

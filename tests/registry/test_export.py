@@ -32,6 +32,20 @@ def test_masked_by_default_and_scoped_to_a_user(city, users, tmp_path, capsys): 
     assert {r["grid_code"][:6] for r in _read(tmp_path / "b.csv")} == {"440305"}
 
 
+def test_the_legal_representative_is_masked_unless_unmasked(city, users, tmp_path):  # noqa: F811
+    src = tmp_path / "o.csv"
+    src.write_text(
+        "credit_code,name,kind,legal_rep,house_code\n"
+        f"91350100M000100Y43,宝民超市,企业,欧阳明,{city['baoan_house'].code}\n",
+        encoding="utf-8",
+    )
+    assert import_file("organisations", src, actor="test").rejected == 0
+    call_command("export", "organisations", str(tmp_path / "masked.csv"), "--user", "r_disp")
+    assert [r["legal_rep"] for r in _read(tmp_path / "masked.csv")] == ["欧**"]
+    call_command("export", "organisations", str(tmp_path / "clear.csv"), "--unmasked")
+    assert [r["legal_rep"] for r in _read(tmp_path / "clear.csv")] == ["欧阳明"]
+
+
 def test_unmasked_export_round_trips_and_is_logged(city, tmp_path):  # noqa: F811
     out = tmp_path / "persons.csv"
     call_command("export", "persons", str(out), "--unmasked")

@@ -168,6 +168,12 @@ class OrganisationOut(Schema):
         return _label(formats.ORG_KINDS, obj.kind)
 
     @staticmethod
+    def resolve_legal_rep(obj) -> str:
+        # a person's name, masked like every other (the public credit register shows it, but
+        # this registry's answers follow one rule for names)
+        return pii.mask_name(obj.legal_rep)
+
+    @staticmethod
     def resolve_house_code(obj) -> str | None:
         return obj.house.code if obj.house_id else None
 

@@ -112,7 +112,7 @@ def _organisations(qs, unmasked) -> Iterator[list]:
             o.name,
             _label(formats.ORG_KINDS, o.kind),
             o.industry,
-            o.legal_rep,
+            o.legal_rep if unmasked else pii.mask_name(o.legal_rep),
             o.house.code if o.house_id else "",
             o.staff if o.staff is not None else "",
         ]
