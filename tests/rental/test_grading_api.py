@@ -208,15 +208,32 @@ def test_a_landlord_elsewhere_is_linked_but_not_named(clients, rental):
             url, {"landlord_id_number": number}, content_type="application/json"
         )
 
-    unknown = put(id_number(778, "440305", "19700101"))
-    assert unknown.status_code == 422
-    assert unknown.json()["errors"][0]["field"] == "landlord_id_number"
-    assert RentalProfile.objects.get(pk=rental.pk).landlord_person_id is None
     elsewhere = put(_person(777, "440305", NANSHAN_GRID))
     assert elsewhere.status_code == 200, elsewhere.content
     assert elsewhere.json()["landlord"]["name"] == ""
     assert elsewhere.json()["landlord"]["id"].startswith("440305")
     assert RentalProfile.objects.get(pk=rental.pk).landlord_person_id is not None
+    # a number the registry does not know answers exactly like one kept elsewhere (the form
+    # is no oracle of who is registered) and is recorded by the number alone, kept nowhere
+    number = id_number(778, "440305", "19700101")
+    unknown = put(number)
+    assert unknown.status_code == 200, unknown.content
+    assert unknown.json()["landlord"] == {
+        **elsewhere.json()["landlord"],
+        "id": unknown.json()["landlord"]["id"],
+    }
+    assert unknown.json()["landlord"]["id"] == number[:6] + "********" + number[-4:]
+    stub = RentalProfile.objects.get(pk=rental.pk).landlord_person
+    assert (stub.name, stub.grid_code, stub.district_code) == ("", "", "")
+    # the first home registered for them makes the record whole, kept where they live
+    r = clients["grid"].post(
+        f"/api/v1/houses/{rental.house_code}/residents",
+        {"id_number": number, "name": "黄药师", "relation": "owner"},
+        content_type="application/json",
+    )
+    assert r.status_code == 201, r.content
+    stub.refresh_from_db()
+    assert (stub.name, stub.grid_code) == ("黄药师", GRID)
     here = put(_person(779, "440306", GRID))
     assert here.status_code == 200, here.content
     assert here.json()["landlord"]["name"] == "欧**"

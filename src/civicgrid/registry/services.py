@@ -87,9 +87,10 @@ def register_residence(
             grid_code=house.grid_code,
         ),
     )
-    if not created and _owns(actor, person):
+    if not created and (not person.grid_code or _owns(actor, person)):
         # within the jurisdiction that keeps the record, a registration is also a move;
-        # from elsewhere it must not take the person away (nor rename them)
+        # from elsewhere it must not take the person away (nor rename them). A record kept
+        # nowhere yet (a landlord known only by ID number) is taken by the first home.
         person.name = name.strip()
         if phone:
             person.phone = phone.strip()
@@ -125,6 +126,31 @@ def register_residence(
         },
     )
     return residence
+
+
+def person_by_id_number(actor, info: codes.IdInfo) -> Person:
+    """The person with this (checked) ID number, recorded by the number alone when the
+    registry does not know them yet: kept by no jurisdiction, without name, until a home is
+    registered for them. Callers that must not tell a known number from an unknown one (a
+    rental's landlord) get a person either way."""
+    cipher = pii.cipher()
+    person, created = Person.objects.get_or_create(
+        id_hash=cipher.lookup_hash(info.number),
+        defaults=dict(
+            id_enc=cipher.encrypt(info.number),
+            id_masked=pii.mask_id_number(info.number),
+            sex=info.sex,
+            birth_date=info.birth_date,
+        ),
+    )
+    if created:
+        audit.record(
+            "registry.person.record_number",
+            actor=actor,
+            obj=person,
+            after={"person": person.id_masked, "kept": ""},
+        )
+    return person
 
 
 @transaction.atomic

@@ -41,6 +41,7 @@ from civicgrid.core import uploads
 from civicgrid.core.errors import FieldError, NotFound, ServiceError
 from civicgrid.core.uploads import MAX_PHOTOS
 from civicgrid.registry import codes
+from civicgrid.registry import services as registry_services
 from civicgrid.registry.models import House, Organisation, Person, Residence
 from civicgrid.rental import grading, selectors, signing
 from civicgrid.rental.models import (
@@ -161,18 +162,16 @@ def _actor_name(actor) -> str:
 def _landlord(actor, id_number: str, credit_code: str) -> tuple[Person | None, Organisation | None]:
     """The landlord by ID number anywhere in the city (landlords often live elsewhere; the
     answer then names them by the masked ID number the caller typed, not by name), or by
-    credit code (public by law)."""
+    credit code (public by law). A number the registry does not know is recorded by the number
+    alone: the answer is the same as for a landlord elsewhere, so the form cannot be used to
+    ask whether somebody is in the population registry."""
     person = org = None
     if id_number:
         try:
             info = codes.parse_id_number(id_number)
         except codes.CodeError as exc:
             raise ServiceError("输入有误", [FieldError("landlord_id_number", str(exc))]) from None
-        person = Person.objects.filter(id_hash=pii.cipher().lookup_hash(info.number)).first()
-        if person is None:
-            raise ServiceError(
-                "输入有误", [FieldError("landlord_id_number", "该身份证号不在人口库中")]
-            )
+        person = registry_services.person_by_id_number(actor, info)
     if credit_code:
         org = Organisation.objects.filter(credit_code=credit_code.strip().upper()).first()
         if org is None:
