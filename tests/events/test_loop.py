@@ -254,6 +254,18 @@ def test_duplicate_reports_merge_into_the_first_and_count_supporters(report, cli
     weak = report(category="9801", description="小区门口垃圾桶满了，垃圾堆在地上").json()
     assert weak["status"] != "merged"
     assert [s["number"] for s in weak["similar"]][:1] == [first["number"]]
+    # a suspected duplicate is only named to those who may open it: a citizen filing the same
+    # complaint sees their own report, not the numbers of other people's
+    mine = report(
+        "citizen", channel="web", category="9801", description="小区门口垃圾桶已经满了，请尽快处理"
+    ).json()
+    assert mine["status"] != "merged", mine
+    number = mine["number"]
+    theirs = clients["dispatcher"].get(f"/api/v1/events/{number}").json()
+    assert first["number"] in [s["number"] for s in theirs["similar"]]
+    assert clients["citizen"].get(f"/api/v1/events/{number}").json()["similar"] == []
+    listed = clients["citizen"].get("/api/v1/events").json()["items"]
+    assert [e["similar"] for e in listed if e["number"] == number] == [[]]
 
 
 def test_desks_show_what_waits_for_each_user(report, clients):

@@ -126,7 +126,7 @@ def event_body(event: Event, *, viewer=None, detail: bool = False) -> dict[str, 
         "problem": event.problem,
         "supporters": event.supporters,
         "master": event.master.number if event.master_id else None,
-        "similar": event.similar,
+        "similar": selectors.similar_seen(viewer, event),
         "on_spot": event.on_spot,
         "evidence": event.evidence,
         "answer": event.answer,
@@ -245,7 +245,7 @@ def events(
     if mine:
         qs = selectors.queue(request.auth, qs)
     page = qs.order_by("-created_at", "-pk")[offset : offset + limit]
-    return {"items": [event_body(e) for e in page], "count": qs.count()}
+    return {"items": [event_body(e, viewer=request.auth) for e in page], "count": qs.count()}
 
 
 @router.get("/events/{number}", auth=staff_auth, summary="事件详情（含办理记录）", response=dict)

@@ -59,6 +59,16 @@ def visible(user, event: Event) -> bool:
     return False
 
 
+def similar_seen(user, event: Event) -> list[dict]:
+    """The event's suspected duplicates this user may open: candidates are found across the
+    district, so one may lie in another jurisdiction, whose number is not for this user."""
+    if not event.similar:
+        return []
+    numbers = [s["number"] for s in event.similar]
+    seen = set(events_for(user).filter(number__in=numbers).values_list("number", flat=True))
+    return [s for s in event.similar if s["number"] in seen]
+
+
 def event_for(user, number: str) -> Event:
     event = one(
         Event.objects.select_related("category", "centre", "department", "master").filter(

@@ -174,6 +174,7 @@ def _event_context(request, event, error: ServiceError | None = None, revealed=N
     return {
         "event": event,
         "status_label": workflow.STATUS_LABELS[event.status],
+        "similar": selectors.similar_seen(user, event),
         "timeline": [
             {
                 "entry": t,
