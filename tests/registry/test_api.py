@@ -98,6 +98,25 @@ def test_persons_are_masked_for_every_user(city, users, api, who):
     _assert_masked(client.get(f"/api/v1/persons/{city['person'].pk}").content.decode())
 
 
+def test_the_id_number_lookup_also_takes_the_number_in_a_body(city, users, api):
+    """POST /persons/search answers like GET /persons?id_number=, without putting the number
+    in a URL (and so in proxies' access logs)."""
+    baoan, nanshan = api(users["baoan_dispatcher"]), api(users["nanshan_dispatcher"])
+    found = baoan.post(
+        "/api/v1/persons/search", {"id_number": CLEAR_ID}, content_type="application/json"
+    )
+    assert found.status_code == 200, found.content
+    assert found.json() == baoan.get(f"/api/v1/persons?id_number={CLEAR_ID}").json()["items"]
+    assert len(found.json()) == 1
+    _assert_masked(found.content.decode())
+    hidden = nanshan.post(
+        "/api/v1/persons/search", {"id_number": CLEAR_ID}, content_type="application/json"
+    )
+    assert hidden.status_code == 200 and hidden.json() == []
+    empty = baoan.post("/api/v1/persons/search", {}, content_type="application/json")
+    assert empty.status_code == 422 and "id_number" in empty.content.decode()
+
+
 def test_other_jurisdictions_see_nothing(city, users, api):
     nanshan = api(users["nanshan_dispatcher"])
     assert nanshan.get(f"/api/v1/persons?id_number={CLEAR_ID}").json() == {"items": [], "count": 0}
