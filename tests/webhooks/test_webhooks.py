@@ -277,6 +277,25 @@ def test_the_admin_shows_a_new_secret_once_and_the_delivery_log(receiver, report
     log = client.get("/admin/webhooks/delivery/")
     assert log.status_code == 200 and "区数字城管" in log.content.decode()
     assert len(receiver.received) == 2
+    # an edit goes through the service (checked, audited); a rotation shows the new secret once
+    from civicgrid.audit.models import AuditRecord
+
+    client.post(
+        f"/admin/webhooks/subscription/{sub.pk}/change/",
+        {"name": "区数字城管", "url": "https://hooks.example.org/cg", "region": "", "active": "on"},
+    )
+    sub.refresh_from_db()
+    assert sub.url == "https://hooks.example.org/cg"
+    assert AuditRecord.objects.filter(action="webhooks.update", actor="root").exists()
+    before = sub.secret_enc
+    page = client.post(
+        "/admin/webhooks/subscription/",
+        {"action": "rotate", "_selected_action": [sub.pk]},
+        follow=True,
+    )
+    sub.refresh_from_db()
+    assert sub.secret_enc != before and sub.previous_secret_enc == before
+    assert sum("whsec_" in str(m) for m in page.context["messages"]) == 1
 
 
 def test_a_failing_subscription_query_leaves_the_action_whole(receiver, report, monkeypatch):
@@ -298,3 +317,50 @@ def test_a_failing_subscription_query_leaves_the_action_whole(receiver, report, 
     assert event.status == "in_progress"
     assert event.timeline.filter(action="sign").exists()
     assert not Delivery.objects.exists()
+
+
+def test_a_rotated_secret_signs_beside_the_old_one_for_a_day(receiver, report):
+    from civicgrid.audit.models import AuditRecord
+
+    sub, old = webhooks.subscribe("test", "城管系统", receiver.url)
+    new = webhooks.rotate_secret("test", sub)
+    assert new != old and new.startswith("whsec_")
+    assert AuditRecord.objects.filter(action="webhooks.rotate_secret").count() == 1
+    report()
+    webhooks.deliver_due()
+    headers, body = receiver.received[0]["headers"], receiver.received[0]["body"]
+    stamp, signature = headers["X-Civicgrid-Timestamp"], headers["X-Civicgrid-Signature"]
+    assert signature.count("sha256=") == 2
+    # a receiver that has switched and one that has not both accept the notice
+    assert webhooks.verify(new, stamp, body, signature)
+    assert webhooks.verify(old, stamp, body, signature)
+    assert old not in str(list(AuditRecord.objects.values_list("summary", flat=True)))
+    # after the overlap only the new secret signs
+    sub.refresh_from_db()
+    sub.previous_until = timezone.now() - dt.timedelta(seconds=1)
+    sub.save()
+    receiver.received.clear()
+    report()
+    webhooks.deliver_due()
+    headers, body = receiver.received[0]["headers"], receiver.received[0]["body"]
+    stamp, signature = headers["X-Civicgrid-Timestamp"], headers["X-Civicgrid-Signature"]
+    assert webhooks.verify(new, stamp, body, signature)
+    assert not webhooks.verify(old, stamp, body, signature)
+
+
+def test_changing_a_subscription_is_checked_and_audited(receiver):
+    from civicgrid.audit.models import AuditRecord
+    from civicgrid.core.errors import ServiceError
+
+    sub, _ = webhooks.subscribe("test", "城管系统", receiver.url)
+    with pytest.raises(ServiceError) as err:
+        webhooks.update_subscription("test", sub, url="ftp://elsewhere.example/hook")
+    assert err.value.errors[0].field == "url"
+    sub.refresh_from_db()
+    assert sub.url == receiver.url
+    webhooks.update_subscription("test", sub, url="https://elsewhere.example/hook")
+    record = AuditRecord.objects.get(action="webhooks.update")
+    assert record.summary["before"] == {"url": receiver.url}
+    assert record.summary["after"] == {"url": "https://elsewhere.example/hook"}
+    with pytest.raises(ServiceError):
+        webhooks.update_subscription("test", sub, secret_enc="x")

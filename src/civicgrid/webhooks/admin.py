@@ -16,10 +16,19 @@ class SubscriptionAdmin(admin.ModelAdmin):
     raw_id_fields = ("region",)
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
+    actions = ["rotate"]
+
     def save_model(self, request, obj, form, change):
         if change:
-            obj.save()
-            services.reset()
+            changed = [f for f in form.changed_data if f in services.EDITABLE]
+            try:
+                services.update_subscription(
+                    request.user,
+                    Subscription.objects.get(pk=obj.pk),
+                    **{f: form.cleaned_data[f] for f in changed},
+                )
+            except ServiceError as exc:
+                messages.error(request, str(exc))
             return
         try:
             sub, secret = services.subscribe(request.user, obj.name, obj.url, obj.region_id)
@@ -28,6 +37,14 @@ class SubscriptionAdmin(admin.ModelAdmin):
             return
         obj.pk = sub.pk
         messages.warning(request, f"签名密钥（只显示这一次，请交给接收方）：{secret}")
+
+    @admin.action(description="更换签名密钥（原密钥再签 24 小时）")
+    def rotate(self, request, queryset):
+        for sub in queryset:
+            secret = services.rotate_secret(request.user, sub)
+            messages.warning(
+                request, f"{sub.name} 的新签名密钥（只显示这一次，请交给接收方）：{secret}"
+            )
 
 
 @admin.register(Delivery)

@@ -12,6 +12,10 @@ class Subscription(models.Model):
     name = models.CharField("名称", max_length=100)
     url = models.URLField("推送地址", max_length=500)
     secret_enc = models.TextField("签名密钥（密文）")
+    # after a rotation the old secret still signs (a second signature) until ``previous_until``,
+    # so the receiver can switch without losing a notice
+    previous_secret_enc = models.TextField("原签名密钥（密文）", blank=True, default="")
+    previous_until = models.DateTimeField("原密钥有效至", null=True, blank=True)
     region = models.ForeignKey(
         "geo.Region",
         verbose_name="区域",

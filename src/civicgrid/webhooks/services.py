@@ -10,7 +10,9 @@ on its delivery.
 
 Signature: ``X-Civicgrid-Signature: sha256=<hex>``, the HMAC-SHA256 with the subscription's
 secret of ``"<X-Civicgrid-Timestamp>." + body``; receivers check it with :func:`verify` (or
-the same three lines) and refuse old timestamps to stop replays. Delivery is at least once
+the same three lines) and refuse old timestamps to stop replays. For a day after the secret is
+rotated the header carries a second signature, with the old secret (``sha256=<new>,sha256=<old>``):
+a receiver accepts the notice when any of them matches its secret. Delivery is at least once
 (a process that dies between the answer and its bookkeeping sends again after the lease), so
 receivers drop repeats by ``X-Civicgrid-Delivery``.
 """
@@ -130,6 +132,65 @@ def subscribe(
     return sub, secret
 
 
+ROTATION_OVERLAP = dt.timedelta(hours=24)
+EDITABLE = ("name", "url", "region", "active")
+
+
+@transaction.atomic
+def update_subscription(actor, sub: Subscription, **changes) -> Subscription:
+    """Change a subscription's name, URL, region or state, checked like a new one and audited:
+    a changed URL sends the city's events somewhere else."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ServiceError("不可修改的字段", [FieldError(f, "不可修改") for f in sorted(unknown)])
+    if "url" in changes:
+        _check_url(changes["url"] or "")
+    if "name" in changes and not (changes["name"] or "").strip():
+        raise ServiceError("输入有误", [FieldError("name", "必填")])
+    before = {k: str(getattr(sub, k) or "") for k in changes}
+    for key, value in changes.items():
+        setattr(sub, key, value.strip()[:100] if key == "name" else value)
+    sub.save()
+    audit.record(
+        "webhooks.update",
+        actor=actor,
+        obj=sub,
+        before=before,
+        after={k: str(getattr(sub, k) or "") for k in changes},
+    )
+    transaction.on_commit(reset)
+    return sub
+
+
+@transaction.atomic
+def rotate_secret(actor, sub: Subscription) -> str:
+    """A new signing secret, returned to be shown this once. The old one keeps signing beside
+    it for ``ROTATION_OVERLAP``, so the receiver can switch over without dropping notices."""
+    sub = Subscription.objects.select_for_update().get(pk=sub.pk)
+    secret = "whsec_" + secrets.token_hex(24)
+    sub.previous_secret_enc = sub.secret_enc
+    sub.previous_until = timezone.now() + ROTATION_OVERLAP
+    sub.secret_enc = pii.cipher().encrypt(secret)
+    sub.save(update_fields=["secret_enc", "previous_secret_enc", "previous_until", "updated_at"])
+    audit.record(
+        "webhooks.rotate_secret",
+        actor=actor,
+        obj=sub,
+        after={"old_secret_valid_until": sub.previous_until.isoformat(timespec="seconds")},
+    )
+    return secret
+
+
+def _secrets(sub: Subscription, now: dt.datetime) -> list[str]:
+    """The secrets a notice is signed with now: the current one, and the previous one during
+    the overlap after a rotation."""
+    cipher = pii.cipher()
+    out = [cipher.decrypt(sub.secret_enc)]
+    if sub.previous_secret_enc and sub.previous_until and now < sub.previous_until:
+        out.append(cipher.decrypt(sub.previous_secret_enc))
+    return out
+
+
 # --- recording (inside the action's transaction) -------------------------------------------
 
 
@@ -231,12 +292,16 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 
 def verify(secret: str, timestamp: str, body: bytes, signature: str, tolerance: int = 300) -> bool:
-    """What a receiver does: the signature matches and the timestamp is recent."""
+    """What a receiver does: one of the header's signatures matches and the timestamp is
+    recent."""
     try:
         fresh = abs(time.time() - int(timestamp)) <= tolerance
     except ValueError:
         return False
-    return fresh and constant_time_compare(sign(secret, timestamp, body), signature)
+    expected = sign(secret, timestamp, body)
+    return fresh and any(
+        constant_time_compare(expected, s.strip()) for s in signature.split(",")[:4]
+    )
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -252,7 +317,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _opener = urllib.request.build_opener(_NoRedirect)
 
 
-def _send(url: str, secret: str, delivery: Delivery) -> tuple[int | None, str]:
+def _send(url: str, secrets_: list[str], delivery: Delivery) -> tuple[int | None, str]:
     """(HTTP status or None, error text) of one POST."""
     body = json.dumps(delivery.payload, ensure_ascii=False, sort_keys=True).encode()
     stamp = str(int(time.time()))
@@ -266,7 +331,7 @@ def _send(url: str, secret: str, delivery: Delivery) -> tuple[int | None, str]:
             "X-Civicgrid-Event": delivery.kind,
             "X-Civicgrid-Delivery": delivery.uid,
             "X-Civicgrid-Timestamp": stamp,
-            "X-Civicgrid-Signature": sign(secret, stamp, body),
+            "X-Civicgrid-Signature": ",".join(sign(s, stamp, body) for s in secrets_),
         },
     )
     try:
@@ -308,10 +373,9 @@ def deliver_due(limit: int = 100, now: dt.datetime | None = None) -> Report:
     report = Report()
     wall = timezone.now()
     now = now or wall  # a caller may run the job on another clock (tests, replays)
-    cipher = pii.cipher()
     for d in _claim(now, limit):
         started = time.monotonic()
-        status, error = _send(d.subscription.url, cipher.decrypt(d.subscription.secret_enc), d)
+        status, error = _send(d.subscription.url, _secrets(d.subscription, wall), d)
         ms = round((time.monotonic() - started) * 1000)
         done = now + (timezone.now() - wall)
         ok = status is not None and 200 <= status < 300
