@@ -410,7 +410,11 @@ def _apply_changes(cur) -> int:
         + ", ".join(d(c) for c in _COLUMNS.split(", "))
         + f" FROM rollup_delta WHERE NOT EXISTS (SELECT 1 FROM analytics_rollup WHERE {match})"
     )
-    cur.execute("DELETE FROM analytics_rollup WHERE cnt <= 0")
+    # only a bucket this refresh touched can have emptied: no scan of the whole rollup
+    cur.execute(
+        f"DELETE FROM analytics_rollup WHERE analytics_rollup.cnt <= 0 AND EXISTS "
+        f"(SELECT 1 FROM rollup_delta WHERE {match})"
+    )
     # the facts now hold the present contributions
     cur.execute("DELETE FROM analytics_rollupfact WHERE event_id IN (SELECT id FROM rollup_ids)")
     cur.execute(f"INSERT INTO analytics_rollupfact ({cols}) SELECT {cols} FROM rollup_new")
