@@ -284,3 +284,34 @@ def test_a_broken_line_late_in_the_file_says_what_was_kept(tmp_path, grid_point,
     kept = int(re.search(r"此前 (\d+) 行", str(exc.value)).group(1))
     assert kept >= 100 and kept % 100 == 0  # whole batches only
     assert Place.objects.filter(name__startswith="坡").count() == kept
+
+
+def test_statistics_are_refreshed_as_a_long_import_grows_the_table(
+    tmp_path, grid_point, monkeypatch
+):
+    """A lookup planned for the small table the planner last saw would scan the whole table
+    once per batch (the import then slows as the square of its size): the import refreshes the
+    statistics whenever the rows it wrote have doubled, and once at the end."""
+    from tests.registry.conftest import BUILDING_HEADER
+
+    lon, lat = grid_point()
+    rows = [
+        ["", GRID, f"宝民村{i}号", f"宝安区新安街道宝民路{i}号", lon, lat, "住宅", "城中村私宅", 6]
+        + [2000, "B"]
+        for i in range(1, 21)
+    ]
+    calls: list[int] = []
+    written = {"n": 0}
+
+    def counting_write(self, rows):
+        written["n"] += len(rows)
+        return real_write(self, rows)
+
+    real_write = importers.BuildingLoader.write
+    monkeypatch.setattr(importers.BuildingLoader, "write", counting_write)
+    monkeypatch.setattr(importers, "ANALYZE_FIRST", 4)
+    monkeypatch.setattr(importers, "_analyze", lambda kind: calls.append(written["n"]))
+    path = write_csv(tmp_path / "b.csv", BUILDING_HEADER, rows)
+    result = import_file("buildings", path, actor="test", batch_size=2)
+    assert result.written == 20
+    assert calls == [4, 8, 16, 20]  # at 4 rows, then on each doubling, then at the end

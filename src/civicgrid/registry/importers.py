@@ -159,6 +159,14 @@ ANALYZE_TABLES = {
 }
 
 
+# During a long import the tables grow far beyond what the planner last saw: their statistics
+# are refreshed whenever the rows written reach this, then twice as many, and so on (a dozen
+# ANALYZEs for ten million rows). Without it a lookup planned for a small table (a batch's
+# rooms by building) scans the whole table once per batch, and the import slows down as the
+# square of its size; autovacuum, when it is on at all, comes minutes too late.
+ANALYZE_FIRST = 100_000
+
+
 def _analyze(kind: str) -> None:
     """Refresh PostgreSQL's statistics after a bulk load, so the planner does not plan lookups
     for the empty table it last saw (autovacuum gets there, but minutes later)."""
@@ -175,9 +183,13 @@ def _analyze(kind: str) -> None:
 ASYNC_COMMIT = os.environ.get("CIVICGRID_IMPORT_ASYNC_COMMIT", "1") == "1"
 
 
-def _async_commit() -> None:
+def _batch_settings() -> None:
+    """A batch's statements are short set operations: compiling them (JIT, which PostgreSQL
+    turns on by estimated cost) costs more than it saves."""
     with connection.cursor() as cur:
-        cur.execute("SET LOCAL synchronous_commit = off")
+        cur.execute("SET LOCAL jit = off")
+        if ASYNC_COMMIT:
+            cur.execute("SET LOCAL synchronous_commit = off")
 
 
 def default_report_path(path: Path) -> Path:
@@ -212,6 +224,7 @@ def import_file(
         kind, str(path), encoding=table.encoding, ignored_columns=tuple(table.ignored)
     )
     started = time.perf_counter()
+    next_analyze = ANALYZE_FIRST
 
     def cleaned() -> Iterator:
         """Batches read, cleaned and prepared for writing, in the reading thread: nothing here
@@ -235,8 +248,8 @@ def import_file(
                     errors.add(line, column, value, "警告：" + reason)
                     result.warnings += 1
             with transaction.atomic():
-                if ASYNC_COMMIT and connection.vendor == "postgresql":
-                    _async_commit()
+                if connection.vendor == "postgresql":
+                    _batch_settings()
                 refused = loader.write(good)
             refused_lines = set()
             for line, column, value, reason in refused:
@@ -245,6 +258,9 @@ def import_file(
             result.rejected += len(refused_lines)
             result.written += len(good) - len(refused_lines)
             result.rows += len(rows)
+            if result.written >= next_analyze:
+                _analyze(kind)
+                next_analyze = 2 * result.written
             if progress:
                 progress(f"导入 {kind}", result.rows, 0)
     except FileError as exc:
