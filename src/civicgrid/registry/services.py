@@ -128,6 +128,7 @@ def register_residence(
     return residence
 
 
+@transaction.atomic
 def person_by_id_number(actor, info: codes.IdInfo) -> Person:
     """The person with this (checked) ID number, recorded by the number alone when the
     registry does not know them yet: kept by no jurisdiction, without name, until a home is

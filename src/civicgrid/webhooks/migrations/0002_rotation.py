@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('webhooks', '0001_initial'),
+        ("webhooks", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='subscription',
-            name='previous_secret_enc',
-            field=models.TextField(blank=True, default='', verbose_name='原签名密钥（密文）'),
+            model_name="subscription",
+            name="previous_secret_enc",
+            field=models.TextField(blank=True, default="", verbose_name="原签名密钥（密文）"),
         ),
         migrations.AddField(
-            model_name='subscription',
-            name='previous_until',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='原密钥有效至'),
+            model_name="subscription",
+            name="previous_until",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="原密钥有效至"),
         ),
     ]
