@@ -280,3 +280,23 @@ def test_desks_show_what_waits_for_each_user(report, clients):
     assert numbers("cg") == {dispatched} and numbers("hj") == set()
     act(clients["cg"], dispatched, "return", reason="overlap")
     assert dispatched in numbers("dispatcher") and numbers("cg") == set()
+
+
+def test_a_page_of_events_checks_their_suspected_duplicates_in_one_query(report, clients):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    numbers = [report(source_ref=f"S-{i}").json()["number"] for i in range(6)]
+    for n in numbers:  # each names the others as suspected duplicates
+        Event.objects.filter(number=n).update(
+            similar=[{"number": m, "score": 0.4, "distance_m": 10} for m in numbers if m != n]
+        )
+
+    def queries(limit: int) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            body = clients["dispatcher"].get(f"/api/v1/events?limit={limit}").json()
+        assert all(len(e["similar"]) == 5 for e in body["items"])
+        return len(ctx.captured_queries)
+
+    queries(1)  # the caller's token and roles are cached from here on
+    assert queries(2) == queries(6)

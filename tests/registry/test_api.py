@@ -98,6 +98,35 @@ def test_persons_are_masked_for_every_user(city, users, api, who):
     _assert_masked(client.get(f"/api/v1/persons/{city['person'].pk}").content.decode())
 
 
+def test_a_person_imported_without_a_home_is_not_taken_over_by_a_registration(
+    city, users, api, tmp_path
+):
+    """Only a record known by number alone (no name, kept nowhere) is completed by the first
+    home; a named person without a house keeps their name and stays out of others' view."""
+    from civicgrid.accounts import pii
+
+    number = id_number("440303", "19700101", 55)
+    write_csv(
+        tmp_path / "p.csv",
+        PERSON_HEADER,
+        [[number, "李大同", "13900001111", "户籍", "社区矫正", "", "", ""]],
+    )
+    assert import_file("persons", tmp_path / "p.csv", actor="test").written == 1
+    grid = api(users["baoan_grid"])
+    r = grid.post(
+        f"/api/v1/houses/{city['baoan_house'].code}/residents",
+        {"id_number": number, "name": "王五", "relation": "tenant"},
+        content_type="application/json",
+    )
+    assert r.status_code == 201, r.content
+    person = Person.objects.get(id_hash=pii.cipher().lookup_hash(number))
+    assert (person.name, person.phone, person.grid_code) == ("李大同", "13900001111", "")
+    found = grid.post(
+        "/api/v1/persons/search", {"id_number": number}, content_type="application/json"
+    ).json()
+    assert found[0]["phone"] == "" and found[0]["tags"] == []
+
+
 def test_the_id_number_lookup_also_takes_the_number_in_a_body(city, users, api):
     """POST /persons/search answers like GET /persons?id_number=, without putting the number
     in a URL (and so in proxies' access logs)."""

@@ -296,8 +296,7 @@ def test_statistics_are_refreshed_as_a_long_import_grows_the_table(
 
     lon, lat = grid_point()
     rows = [
-        ["", GRID, f"宝民村{i}号", f"宝安区新安街道宝民路{i}号", lon, lat, "住宅", "城中村私宅", 6]
-        + [2000, "B"]
+        ["", GRID, f"宝民村{i}号", f"宝民路{i}号", lon, lat, "住宅", "城中村私宅", 6, 2000, "B"]
         for i in range(1, 21)
     ]
     calls: list[int] = []

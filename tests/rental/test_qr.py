@@ -156,6 +156,22 @@ def test_self_registration_never_rewrites_a_known_person(rental):
     assert (person.name, person.phone) == ("赵六", "")
 
 
+def test_self_registration_completes_a_landlord_known_by_number_only(rental):
+    from civicgrid.registry import codes
+    from civicgrid.registry import services as registry
+
+    number = id_number(6)
+    stub = registry.person_by_id_number("test", codes.parse_id_number(number))
+    assert stub.number_only
+    _register(rental.house_code, id_number=number, name="钱七", phone="13700000001")
+    stub.refresh_from_db()
+    assert (stub.name, stub.phone, stub.grid_code) == ("钱七", "13700000001", rental.grid_code)
+    assert not stub.number_only
+    _register(rental.house_code, id_number=number, name="冒名者")  # now a known person
+    stub.refresh_from_db()
+    assert stub.name == "钱七"
+
+
 @pytest.mark.parametrize(
     "fields, field",
     [

@@ -16,7 +16,7 @@ from django.utils import timezone
 from civicgrid.events import services as events
 from civicgrid.events.models import Event
 from civicgrid.webhooks import services as webhooks
-from civicgrid.webhooks.models import Delivery
+from civicgrid.webhooks.models import Delivery, Subscription
 from tests.events.conftest import small_catalogue  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -287,6 +287,14 @@ def test_the_admin_shows_a_new_secret_once_and_the_delivery_log(receiver, report
     sub.refresh_from_db()
     assert sub.url == "https://hooks.example.org/cg"
     assert AuditRecord.objects.filter(action="webhooks.update", actor="root").exists()
+    refused = client.post(
+        f"/admin/webhooks/subscription/{sub.pk}/change/",
+        {"name": "区数字城管", "url": "ftp://hooks.example.org/cg", "region": "", "active": "on"},
+    )
+    assert refused.status_code == 200
+    assert "须为 http:// 或 https:// 地址" in refused.content.decode()
+    sub.refresh_from_db()
+    assert sub.url == "https://hooks.example.org/cg"
     before = sub.secret_enc
     page = client.post(
         "/admin/webhooks/subscription/",
@@ -330,10 +338,13 @@ def test_a_rotated_secret_signs_beside_the_old_one_for_a_day(receiver, report):
     webhooks.deliver_due()
     headers, body = receiver.received[0]["headers"], receiver.received[0]["body"]
     stamp, signature = headers["X-Civicgrid-Timestamp"], headers["X-Civicgrid-Signature"]
-    assert signature.count("sha256=") == 2
-    # a receiver that has switched and one that has not both accept the notice
-    assert webhooks.verify(new, stamp, body, signature)
-    assert webhooks.verify(old, stamp, body, signature)
+    previous = headers["X-Civicgrid-Signature-Previous"]
+    # the signature header keeps its one value (with the new secret) ...
+    assert signature == webhooks.sign(new, stamp, body)
+    # ... and a receiver checking both headers accepts the notice before and after switching
+    assert webhooks.verify(new, stamp, body, signature, previous=previous)
+    assert webhooks.verify(old, stamp, body, signature, previous=previous)
+    assert not webhooks.verify("whsec_other", stamp, body, signature, previous=previous)
     assert old not in str(list(AuditRecord.objects.values_list("summary", flat=True)))
     # after the overlap only the new secret signs
     sub.refresh_from_db()
@@ -344,6 +355,7 @@ def test_a_rotated_secret_signs_beside_the_old_one_for_a_day(receiver, report):
     webhooks.deliver_due()
     headers, body = receiver.received[0]["headers"], receiver.received[0]["body"]
     stamp, signature = headers["X-Civicgrid-Timestamp"], headers["X-Civicgrid-Signature"]
+    assert "X-Civicgrid-Signature-Previous" not in headers
     assert webhooks.verify(new, stamp, body, signature)
     assert not webhooks.verify(old, stamp, body, signature)
 
@@ -364,3 +376,38 @@ def test_changing_a_subscription_is_checked_and_audited(receiver):
     assert record.summary["after"] == {"url": "https://elsewhere.example/hook"}
     with pytest.raises(ServiceError):
         webhooks.update_subscription("test", sub, secret_enc="x")
+    # an edit from an instance loaded before a rotation leaves the rotation in place
+    stale = Subscription.objects.get(pk=sub.pk)
+    webhooks.rotate_secret("test", sub)
+    rotated = Subscription.objects.get(pk=sub.pk).secret_enc
+    webhooks.update_subscription("test", stale, name="区城管")
+    assert Subscription.objects.get(pk=sub.pk).secret_enc == rotated
+
+
+def test_a_viewer_of_subscriptions_may_neither_rotate_nor_edit(receiver):
+    from django.contrib.auth.models import Permission
+    from django.core.exceptions import PermissionDenied
+    from django.test import Client
+
+    from civicgrid.accounts.models import User
+
+    sub, _ = webhooks.subscribe("test", "城管系统", receiver.url)
+    viewer = User.objects.create_user("wh_viewer", password="Viewer-password-2026")
+    viewer.is_staff = True
+    viewer.save()
+    viewer.user_permissions.add(Permission.objects.get(codename="view_subscription"))
+    viewer = User.objects.get(pk=viewer.pk)
+    with pytest.raises(PermissionDenied):
+        webhooks.rotate_secret(viewer, sub)
+    with pytest.raises(PermissionDenied):
+        webhooks.update_subscription(viewer, sub, url="https://evil.example/hook")
+    client = Client()
+    client.force_login(viewer)
+    before = Subscription.objects.get(pk=sub.pk).secret_enc
+    page = client.post(
+        "/admin/webhooks/subscription/",
+        {"action": "rotate", "_selected_action": [sub.pk]},
+        follow=True,
+    )
+    assert "whsec_" not in page.content.decode()
+    assert Subscription.objects.get(pk=sub.pk).secret_enc == before

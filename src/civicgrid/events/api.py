@@ -91,7 +91,9 @@ def _ref(obj) -> dict | None:
     return None if obj is None else {"code": obj.code, "name": obj.name}
 
 
-def event_body(event: Event, *, viewer=None, detail: bool = False) -> dict[str, Any]:
+def event_body(
+    event: Event, *, viewer=None, detail: bool = False, openable: set[str] | None = None
+) -> dict[str, Any]:
     """The event as every client sees it (DESIGN §11); personal data masked."""
     body: dict[str, Any] = {
         "number": event.number,
@@ -126,7 +128,7 @@ def event_body(event: Event, *, viewer=None, detail: bool = False) -> dict[str, 
         "problem": event.problem,
         "supporters": event.supporters,
         "master": event.master.number if event.master_id else None,
-        "similar": selectors.similar_seen(viewer, event),
+        "similar": selectors.similar_seen(viewer, event, openable),
         "on_spot": event.on_spot,
         "evidence": event.evidence,
         "answer": event.answer,
@@ -244,8 +246,12 @@ def events(
         qs = qs.filter(supervision=supervision)
     if mine:
         qs = selectors.queue(request.auth, qs)
-    page = qs.order_by("-created_at", "-pk")[offset : offset + limit]
-    return {"items": [event_body(e, viewer=request.auth) for e in page], "count": qs.count()}
+    page = list(qs.order_by("-created_at", "-pk")[offset : offset + limit])
+    openable = selectors.similar_openable(request.auth, page)
+    return {
+        "items": [event_body(e, viewer=request.auth, openable=openable) for e in page],
+        "count": qs.count(),
+    }
 
 
 @router.get("/events/{number}", auth=staff_auth, summary="事件详情（含办理记录）", response=dict)

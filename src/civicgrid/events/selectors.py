@@ -59,14 +59,23 @@ def visible(user, event: Event) -> bool:
     return False
 
 
-def similar_seen(user, event: Event) -> list[dict]:
-    """The event's suspected duplicates this user may open: candidates are found across the
-    district, so one may lie in another jurisdiction, whose number is not for this user."""
+def similar_openable(user, events) -> set[str]:
+    """Of these events' suspected duplicates, the numbers this user may open (one query for a
+    whole page): candidates are found across the district, so one may lie in another
+    jurisdiction, whose number is not for this user."""
+    numbers = {s["number"] for e in events for s in (e.similar or ())}
+    if not numbers:
+        return set()
+    return set(events_for(user).filter(number__in=numbers).values_list("number", flat=True))
+
+
+def similar_seen(user, event: Event, openable: set[str] | None = None) -> list[dict]:
+    """The event's suspected duplicates this user may open."""
     if not event.similar:
         return []
-    numbers = [s["number"] for s in event.similar]
-    seen = set(events_for(user).filter(number__in=numbers).values_list("number", flat=True))
-    return [s for s in event.similar if s["number"] in seen]
+    if openable is None:
+        openable = similar_openable(user, [event])
+    return [s for s in event.similar if s["number"] in openable]
 
 
 def event_for(user, number: str) -> Event:

@@ -109,6 +109,13 @@ class Person(RegistryRow):
     def tag_list(self) -> list[str]:
         return [t for t in self.tags.split(",") if t]
 
+    @property
+    def number_only(self) -> bool:
+        """Known by ID number alone (a landlord entered on a rental form): no name and kept by
+        no jurisdiction. Such a record is completed by the first home registered for it; a
+        person imported without a house has a name and is never taken over this way."""
+        return not self.name and not self.grid_code
+
 
 class Organisation(RegistryRow):
     credit_code = models.CharField("统一社会信用代码", max_length=18)

@@ -87,10 +87,11 @@ def register_residence(
             grid_code=house.grid_code,
         ),
     )
-    if not created and (not person.grid_code or _owns(actor, person)):
+    claimed = not created and person.number_only
+    if claimed or (not created and _owns(actor, person)):
         # within the jurisdiction that keeps the record, a registration is also a move;
-        # from elsewhere it must not take the person away (nor rename them). A record kept
-        # nowhere yet (a landlord known only by ID number) is taken by the first home.
+        # from elsewhere it must not take the person away (nor rename them). A record known
+        # by number alone (a landlord from a rental form) is completed by the first home.
         person.name = name.strip()
         if phone:
             person.phone = phone.strip()
@@ -123,6 +124,7 @@ def register_residence(
             "house": house.code,
             "relation": relation,
             "new_person": created,
+            "completed_number_only": claimed,
         },
     )
     return residence

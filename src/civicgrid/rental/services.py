@@ -539,6 +539,11 @@ def self_register(
             grid_code=house.grid_code,
         ),
     )
+    if not new_person and person.number_only:
+        # known by number alone (entered as somebody's landlord): completed like a new person
+        person.name, person.phone = name, phone
+        person.grid_code, person.district_code = house.grid_code, house.district_code
+        person.save(update_fields=["name", "phone", "grid_code", "district_code", "updated_at"])
     residence, created = Residence.objects.get_or_create(
         person=person,
         house=house,

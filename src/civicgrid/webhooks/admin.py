@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db import models
 
@@ -6,9 +7,30 @@ from civicgrid.webhooks import services
 from civicgrid.webhooks.models import Delivery, Subscription
 
 
+class SubscriptionForm(forms.ModelForm):
+    """The service's URL rule on the form itself, so a refused address is shown on its field
+    rather than after a "saved" message."""
+
+    url = forms.URLField(label="推送地址", max_length=500, assume_scheme="https")
+
+    class Meta:
+        model = Subscription
+        fields = ("name", "url", "region", "active")
+
+    def clean_url(self):
+        url = self.cleaned_data["url"]
+        try:
+            services.check_url(url)
+        except ServiceError as exc:
+            raise forms.ValidationError(exc.errors[0].message) from None
+        return url
+
+
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):
     """A new subscription's signing secret is shown once, when it is created."""
+
+    form = SubscriptionForm
 
     list_display = ("name", "url", "region", "active", "created_at")
     list_filter = ("active",)
@@ -38,7 +60,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
         obj.pk = sub.pk
         messages.warning(request, f"签名密钥（只显示这一次，请交给接收方）：{secret}")
 
-    @admin.action(description="更换签名密钥（原密钥再签 24 小时）")
+    @admin.action(description="更换签名密钥（原密钥再签 24 小时）", permissions=["change"])
     def rotate(self, request, queryset):
         for sub in queryset:
             secret = services.rotate_secret(request.user, sub)
@@ -68,7 +90,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description="立即重试所选投递")
+    @admin.action(description="立即重试所选投递", permissions=["change"])
     def retry(self, request, queryset):
         n = services.retry_now(request.user, queryset)
         messages.info(request, f"已安排重试 {n} 条")

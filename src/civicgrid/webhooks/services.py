@@ -11,10 +11,10 @@ on its delivery.
 Signature: ``X-Civicgrid-Signature: sha256=<hex>``, the HMAC-SHA256 with the subscription's
 secret of ``"<X-Civicgrid-Timestamp>." + body``; receivers check it with :func:`verify` (or
 the same three lines) and refuse old timestamps to stop replays. For a day after the secret is
-rotated the header carries a second signature, with the old secret (``sha256=<new>,sha256=<old>``):
-a receiver accepts the notice when any of them matches its secret. Delivery is at least once
-(a process that dies between the answer and its bookkeeping sends again after the lease), so
-receivers drop repeats by ``X-Civicgrid-Delivery``.
+rotated, ``X-Civicgrid-Signature-Previous`` carries the signature with the old secret: a
+receiver that checks both headers switches to the new secret whenever it likes in that day.
+Delivery is at least once (a process that dies between the answer and its bookkeeping sends
+again after the lease), so receivers drop repeats by ``X-Civicgrid-Delivery``.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import urllib.request
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
@@ -97,7 +98,7 @@ def _subscribers() -> list[_Sub]:
     return subs
 
 
-def _check_url(url: str) -> None:
+def check_url(url: str) -> None:
     if not url.startswith(("http://", "https://")) or len(url) > 500:
         raise ServiceError("输入有误", [FieldError("url", "须为 http:// 或 https:// 地址")])
 
@@ -109,7 +110,7 @@ def subscribe(
     """A new subscription; returns it with its signing secret, shown this once."""
     from civicgrid.geo.models import Region
 
-    _check_url(url)
+    check_url(url)
     if not (name or "").strip():
         raise ServiceError("输入有误", [FieldError("name", "必填")])
     region = None
@@ -136,21 +137,29 @@ ROTATION_OVERLAP = dt.timedelta(hours=24)
 EDITABLE = ("name", "url", "region", "active")
 
 
+def _require(actor, perm: str) -> None:
+    if hasattr(actor, "has_perm") and not actor.has_perm(perm):
+        raise PermissionDenied("无权修改 Webhook 订阅")
+
+
 @transaction.atomic
 def update_subscription(actor, sub: Subscription, **changes) -> Subscription:
     """Change a subscription's name, URL, region or state, checked like a new one and audited:
-    a changed URL sends the city's events somewhere else."""
+    a changed URL sends the city's events somewhere else. Only these columns are written, so
+    an edit never undoes a rotation of the secret made meanwhile."""
+    _require(actor, "webhooks.change_subscription")
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ServiceError("不可修改的字段", [FieldError(f, "不可修改") for f in sorted(unknown)])
     if "url" in changes:
-        _check_url(changes["url"] or "")
+        check_url(changes["url"] or "")
     if "name" in changes and not (changes["name"] or "").strip():
         raise ServiceError("输入有误", [FieldError("name", "必填")])
+    sub = Subscription.objects.select_for_update().get(pk=sub.pk)
     before = {k: str(getattr(sub, k) or "") for k in changes}
     for key, value in changes.items():
         setattr(sub, key, value.strip()[:100] if key == "name" else value)
-    sub.save()
+    sub.save(update_fields=[*changes, "updated_at"])
     audit.record(
         "webhooks.update",
         actor=actor,
@@ -165,7 +174,9 @@ def update_subscription(actor, sub: Subscription, **changes) -> Subscription:
 @transaction.atomic
 def rotate_secret(actor, sub: Subscription) -> str:
     """A new signing secret, returned to be shown this once. The old one keeps signing beside
-    it for ``ROTATION_OVERLAP``, so the receiver can switch over without dropping notices."""
+    it for ``ROTATION_OVERLAP``, so the receiver can switch over without dropping notices.
+    Rotating again within that day retires the oldest at once (what a leaked secret needs)."""
+    _require(actor, "webhooks.change_subscription")
     sub = Subscription.objects.select_for_update().get(pk=sub.pk)
     secret = "whsec_" + secrets.token_hex(24)
     sub.previous_secret_enc = sub.secret_enc
@@ -291,17 +302,22 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + mac.hexdigest()
 
 
-def verify(secret: str, timestamp: str, body: bytes, signature: str, tolerance: int = 300) -> bool:
-    """What a receiver does: one of the header's signatures matches and the timestamp is
-    recent."""
+def verify(
+    secret: str,
+    timestamp: str,
+    body: bytes,
+    signature: str,
+    tolerance: int = 300,
+    previous: str = "",
+) -> bool:
+    """What a receiver does: the signature (or, in the day after a rotation, the one in
+    ``X-Civicgrid-Signature-Previous``) matches and the timestamp is recent."""
     try:
         fresh = abs(time.time() - int(timestamp)) <= tolerance
     except ValueError:
         return False
     expected = sign(secret, timestamp, body)
-    return fresh and any(
-        constant_time_compare(expected, s.strip()) for s in signature.split(",")[:4]
-    )
+    return fresh and any(constant_time_compare(expected, s) for s in (signature, previous) if s)
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -331,9 +347,11 @@ def _send(url: str, secrets_: list[str], delivery: Delivery) -> tuple[int | None
             "X-Civicgrid-Event": delivery.kind,
             "X-Civicgrid-Delivery": delivery.uid,
             "X-Civicgrid-Timestamp": stamp,
-            "X-Civicgrid-Signature": ",".join(sign(s, stamp, body) for s in secrets_),
+            "X-Civicgrid-Signature": sign(secrets_[0], stamp, body),
         },
     )
+    if len(secrets_) > 1:
+        request.add_header("X-Civicgrid-Signature-Previous", sign(secrets_[1], stamp, body))
     try:
         with _opener.open(request, timeout=TIMEOUT) as response:
             return response.status, ""
