@@ -40,6 +40,18 @@ def _owns(actor, person: Person) -> bool:
     return person.pk in kept_here(actor, [person.pk])
 
 
+def identity(info: codes.IdInfo) -> tuple[str, dict]:
+    """The keyed hash a person is found by, and the identity columns of a new record (the
+    number encrypted and masked, sex and birth date read from it)."""
+    cipher = pii.cipher()
+    return cipher.lookup_hash(info.number), {
+        "id_enc": cipher.encrypt(info.number),
+        "id_masked": pii.mask_id_number(info.number),
+        "sex": info.sex,
+        "birth_date": info.birth_date,
+    }
+
+
 @transaction.atomic
 def register_residence(
     actor,
@@ -72,14 +84,11 @@ def register_residence(
         household_type = _coded("household_type", household_type, formats.HOUSEHOLD_TYPES)
     if since and since > timezone.localdate():
         raise ServiceError("输入有误", [FieldError("since", "日期不能晚于今天")])
-    cipher = pii.cipher()
+    id_hash, ident = identity(info)
     person, created = Person.objects.select_for_update().get_or_create(
-        id_hash=cipher.lookup_hash(info.number),
+        id_hash=id_hash,
         defaults=dict(
-            id_enc=cipher.encrypt(info.number),
-            id_masked=pii.mask_id_number(info.number),
-            sex=info.sex,
-            birth_date=info.birth_date,
+            **ident,
             name=name.strip(),
             phone=phone.strip(),
             household_type=household_type,
@@ -136,16 +145,8 @@ def person_by_id_number(actor, info: codes.IdInfo) -> Person:
     registry does not know them yet: kept by no jurisdiction, without name, until a home is
     registered for them. Callers that must not tell a known number from an unknown one (a
     rental's landlord) get a person either way."""
-    cipher = pii.cipher()
-    person, created = Person.objects.get_or_create(
-        id_hash=cipher.lookup_hash(info.number),
-        defaults=dict(
-            id_enc=cipher.encrypt(info.number),
-            id_masked=pii.mask_id_number(info.number),
-            sex=info.sex,
-            birth_date=info.birth_date,
-        ),
-    )
+    id_hash, ident = identity(info)
+    person, created = Person.objects.get_or_create(id_hash=id_hash, defaults=ident)
     if created:
         audit.record(
             "registry.person.record_number",

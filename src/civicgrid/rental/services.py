@@ -526,15 +526,13 @@ def self_register(
         raise ServiceError("输入有误", errors)
     house = profile.house
     cipher = pii.cipher()
+    id_hash, ident = registry_services.identity(info)
     person, new_person = Person.objects.get_or_create(
-        id_hash=cipher.lookup_hash(info.number),
+        id_hash=id_hash,
         defaults=dict(
-            id_enc=cipher.encrypt(info.number),
-            id_masked=pii.mask_id_number(info.number),
+            **ident,
             name=name,
             phone=phone,
-            sex=info.sex,
-            birth_date=info.birth_date,
             district_code=house.district_code,
             grid_code=house.grid_code,
         ),
