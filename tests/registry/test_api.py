@@ -7,7 +7,7 @@ import pytest
 
 from civicgrid.audit.models import AuditRecord
 from civicgrid.registry.importers import import_file
-from civicgrid.registry.models import Building, House, Person
+from civicgrid.registry.models import Building, House, Person, Residence
 from tests.registry.conftest import GRID, NANSHAN_GRID, id_number, write_csv
 from tests.registry.test_import import HOUSE_HEADER, PERSON_HEADER
 
@@ -113,11 +113,11 @@ def test_a_person_imported_without_a_home_is_not_taken_over_by_a_registration(
     )
     assert import_file("persons", tmp_path / "p.csv", actor="test").written == 1
     grid = api(users["baoan_grid"])
-    r = grid.post(
-        f"/api/v1/houses/{city['baoan_house'].code}/residents",
-        {"id_number": number, "name": "王五", "relation": "tenant"},
-        content_type="application/json",
-    )
+    url = f"/api/v1/houses/{city['baoan_house'].code}/residents"
+    body = {"id_number": number, "name": "王五", "phone": "13800000000", "relation": "tenant"}
+    r = grid.post(url, body, content_type="application/json")
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "name"
+    r = grid.post(url, body | {"name": "李大同"}, content_type="application/json")
     assert r.status_code == 201, r.content
     person = Person.objects.get(id_hash=pii.cipher().lookup_hash(number))
     assert (person.name, person.phone, person.grid_code) == ("李大同", "13900001111", "")
@@ -276,9 +276,20 @@ def test_registering_a_known_person_never_takes_them_from_another_district(city,
     # wholly outside the jurisdiction: not found, not revealable
     assert baoan.get(f"/api/v1/persons?id_number={nanshan_id}").json()["count"] == 0
     assert baoan.post(reveal, body, content_type="application/json").status_code == 404
-    response = baoan.post(
-        f"/api/v1/houses/{city['baoan_house'].code}/residents",
+    url = f"/api/v1/houses/{city['baoan_house'].code}/residents"
+    # a name other than the one recorded for the number is refused, and the answer names
+    # nothing of the record (it would otherwise show an outsider the recorded name)
+    wrong = baoan.post(
+        url,
         {"id_number": nanshan_id, "name": "某某", "phone": "13600009999", "relation": "tenant"},
+        content_type="application/json",
+    )
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "name"
+    assert "钱" not in wrong.content.decode()
+    assert not Residence.objects.filter(person=known, house=city["baoan_house"]).exists()
+    response = baoan.post(
+        url,
+        {"id_number": nanshan_id, "name": " 钱七", "phone": "13600009999", "relation": "tenant"},
         content_type="application/json",
     )
     assert response.status_code == 201, response.content
@@ -319,7 +330,6 @@ def test_a_building_moves_only_inside_the_jurisdiction_and_takes_its_residents(
     city, users, make_user, api
 ):
     from civicgrid.geo.models import Region
-    from civicgrid.registry.models import Residence
     from civicgrid.rental import services as rental
 
     estate, house, person = city["estate"], city["baoan_house"], city["person"]

@@ -7,6 +7,7 @@ never enters an audit summary in clear (masked values or keyed hashes only).
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -18,6 +19,8 @@ from civicgrid.audit import services as audit
 from civicgrid.core.errors import FieldError, ServiceError
 from civicgrid.registry import codes, formats
 from civicgrid.registry.models import Building, House, Organisation, Person, Residence
+
+_SPACE = re.compile(r"\s+")
 
 
 def _require(user, perm: str, what: str) -> None:
@@ -70,7 +73,10 @@ def register_residence(
 
     The jurisdiction that keeps a known person's record (their grid) registers them as
     before: name, phone and household type corrected, and their record moves to the new
-    house. Anyone else only adds the residence: the person stays where they are recorded.
+    house. Anyone else only adds the residence: the person stays where they are recorded, and
+    the name typed must be the one recorded for the number (a real-name check), so that a
+    registration neither records a mistyped number against somebody else nor shows an
+    outsider the recorded name of any number they try.
     """
     _require(actor, "registry.add_residence", "登记居住信息")
     try:
@@ -97,7 +103,13 @@ def register_residence(
         ),
     )
     claimed = not created and person.number_only
-    if claimed or (not created and _owns(actor, person)):
+    owned = not created and not claimed and _owns(actor, person)
+    if not (created or claimed or owned) and _SPACE.sub("", person.name) != _SPACE.sub("", name):
+        raise ServiceError(
+            "姓名与身份证号不符",
+            [FieldError("name", "与该身份证号登记的姓名不一致，请核对证件")],
+        )
+    if claimed or owned:
         # within the jurisdiction that keeps the record, a registration is also a move;
         # from elsewhere it must not take the person away (nor rename them). A record known
         # by number alone (a landlord from a rental form) is completed by the first home.
