@@ -96,7 +96,10 @@ def _persons(qs, unmasked) -> Iterator[list]:
                     else ["", "", ""]
                 )
 
-    for person in qs.order_by("id").iterator(CHUNK):
+    # records known by number alone (a house owner or a rental landlord nobody has named) are
+    # left out: the import needs a name and the row would say nothing but the number (an
+    # owner comes back with the houses file, which names them by number)
+    for person in qs.exclude(name="").order_by("id").iterator(CHUNK):
         batch.append(person)
         if len(batch) >= CHUNK:
             yield from flush()
