@@ -300,3 +300,17 @@ def test_a_page_of_events_checks_their_suspected_duplicates_in_one_query(report,
 
     queries(1)  # the caller's token and roles are cached from here on
     assert queries(2) == queries(6)
+
+
+def test_every_write_moves_the_events_updated_time(report, clients):
+    """Open311 clients sync by ``updated_datetime``: a partial write (here 联系, which saves
+    only its own column) must move it too."""
+    number = report("citizen", channel="web", description="路灯不亮").json()["number"]
+    c = clients
+    act(c["dispatcher"], number, "accept", category="9802")
+    act(c["dispatcher"], number, "dispatch")
+    act(c["cg"], number, "sign")
+    before = Event.objects.get(number=number).updated_at
+    assert act(c["cg"], number, "contact", note="已电话联系").status_code == 200
+    event = Event.objects.get(number=number)
+    assert event.contacted_at is not None and event.updated_at > before

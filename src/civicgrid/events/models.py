@@ -314,6 +314,13 @@ class Event(models.Model):
     def __str__(self) -> str:
         return self.number or f"#{self.pk}"
 
+    def save(self, *args, update_fields=None, **kwargs) -> None:
+        """Every write moves ``updated_at``, a partial one too: Open311 clients sync by a
+        request's ``updated_datetime`` and would otherwise miss a new class or centre."""
+        if update_fields is not None and "updated_at" not in update_fields:
+            update_fields = [*update_fields, "updated_at"]
+        super().save(*args, update_fields=update_fields, **kwargs)
+
     @property
     def rated_this_closure(self) -> bool:
         """The citizen has rated the current closure. A rating stays on the event through a
