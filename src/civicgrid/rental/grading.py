@@ -20,22 +20,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 DATA = Path(__file__).parent / "data" / "rules"
 
-# indicator → (type, label). The names are also the profile's columns.
+# indicator → (type, label). The names are also the profile's columns; the pages translate
+# the labels when they show them.
 INDICATORS: dict[str, tuple[str, str]] = {
-    "registered": ("int", "登记居住人数"),
-    "observed": ("int", "检查时实住人数"),
-    "safety_letter": ("bool", "已签订安全责任书"),
-    "fire_facilities_ok": ("bool", "消防设施完好"),
-    "escape_route_blocked": ("bool", "逃生通道堵塞"),
-    "ebike_indoor_charging": ("bool", "电动自行车入户充电"),
-    "illegal_use": ("bool", "违规用途（如三合一、仓库住人）"),
-    "area_per_person": ("float", "人均居住面积（m²）"),
-    "open_hazards": ("int", "未整改隐患数"),
-    "incidents_12m": ("int", "近 12 个月案事件数"),
-    "complaints_12m": ("int", "近 12 个月投诉举报数"),
-    "refused_inspections": ("int", "近 12 个月拒绝检查次数"),
+    "registered": ("int", gettext_noop("登记居住人数")),
+    "observed": ("int", gettext_noop("检查时实住人数")),
+    "safety_letter": ("bool", gettext_noop("已签订安全责任书")),
+    "fire_facilities_ok": ("bool", gettext_noop("消防设施完好")),
+    "escape_route_blocked": ("bool", gettext_noop("逃生通道堵塞")),
+    "ebike_indoor_charging": ("bool", gettext_noop("电动自行车入户充电")),
+    "illegal_use": ("bool", gettext_noop("违规用途（如三合一、仓库住人）")),
+    "area_per_person": ("float", gettext_noop("人均居住面积（m²）")),
+    "open_hazards": ("int", gettext_noop("未整改隐患数")),
+    "incidents_12m": ("int", gettext_noop("近 12 个月案事件数")),
+    "complaints_12m": ("int", gettext_noop("近 12 个月投诉举报数")),
+    "refused_inspections": ("int", gettext_noop("近 12 个月拒绝检查次数")),
 }
 
 # what an inspection may report (indicator → type); ``refused`` marks a refused inspection
@@ -58,6 +61,9 @@ OPS: dict[str, Any] = {
     "gt": operator.gt,
     "ge": operator.ge,
 }
+# how reasons are worded (the pages translate them when they show them)
+REASON = gettext_noop("%(reason)s（%(grade)s）")
+UPGRADED = gettext_noop("连续 %(n)s 次检查合格，升一级至%(grade)s")
 DEFAULT_COLOURS = {"green": "#23a455", "yellow": "#f5c400", "orange": "#f08a00", "red": "#d9262c"}
 
 
@@ -157,7 +163,7 @@ def evaluate(rules: RuleSet, values: Mapping[str, Any]) -> Evaluation:
     matched = [r for r in rules.rules if r.holds(values)]
     matched.sort(key=lambda r: -rules.rank(r.grade))
     cap = matched[0].grade if matched else rules.best
-    reasons = [f"{r.reason}（{rules.grade(r.grade).label}）" for r in matched]
+    reasons = [REASON % {"reason": r.reason, "grade": rules.grade(r.grade).label} for r in matched]
     fixes = [r.fix for r in matched if r.fix]
     return Evaluation(cap, reasons, list(dict.fromkeys(fixes)))
 
@@ -184,7 +190,7 @@ def decide(
         streak += 1
         if streak >= rules.upgrade_after:
             up = rules.grades[cur - 1]
-            why = f"连续 {rules.upgrade_after} 次检查合格，升一级至{up.label}"
+            why = UPGRADED % {"n": rules.upgrade_after, "grade": up.label}
             return Decision(up.code, 0, [why, *ev.reasons], True)
         return Decision(current, streak, [], False)
     return Decision(current, 0, [], False)

@@ -33,6 +33,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Concat, Greatest, Least, Mod, NullIf
 from django.db.models.lookups import GreaterThan
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from civicgrid.accounts import pii
 from civicgrid.accounts.scoping import sees_everything
@@ -475,12 +476,12 @@ def throttle(kind: str, house_code: str, client: str | None) -> None:
                 cache.set(key, 1, window)
                 count = 1
         if count > limit:
-            raise ServiceError("尝试次数过多，请稍后再试", status=429)
+            raise ServiceError(gettext_noop("尝试次数过多，请稍后再试"), status=429)
 
 
 # what a tenant is told after declaring, whether or not the ID number already lives in the
 # house: a different answer would tell anyone with the plate who lives behind the door
-SELF_REGISTERED = "申报成功，待网格员核实"
+SELF_REGISTERED = gettext_noop("申报成功，待网格员核实")
 
 
 def _verified_profile(code: str, sig: str | None) -> RentalProfile | None:
@@ -507,8 +508,8 @@ def self_register(
     profile = _verified_profile(code, sig)
     if profile is None:
         raise ServiceError(
-            "该房屋未登记为出租屋，不能扫码申报",
-            [FieldError("house_code", "不是登记在册的出租屋")],
+            gettext_noop("该房屋未登记为出租屋，不能扫码申报"),
+            [FieldError("house_code", gettext_noop("不是登记在册的出租屋"))],
         )
     errors = []
     try:
@@ -518,12 +519,12 @@ def self_register(
         errors.append(FieldError("id_number", str(exc)))
     name = (name or "").strip()
     if not name or len(name) > 64:
-        errors.append(FieldError("name", "请填写姓名（不超过 64 字）"))
+        errors.append(FieldError("name", gettext_noop("请填写姓名（不超过 64 字）")))
     phone = (phone or "").strip()
     if phone and not _MOBILE.match(phone):
-        errors.append(FieldError("phone", "手机号须为 11 位"))
+        errors.append(FieldError("phone", gettext_noop("手机号须为 11 位")))
     if errors:
-        raise ServiceError("输入有误", errors)
+        raise ServiceError(gettext_noop("输入有误"), errors)
     house = profile.house
     cipher = pii.cipher()
     id_hash, ident = registry_services.identity(info)
@@ -608,9 +609,13 @@ def report_problem(
     throttle("report", code, client)
     description = (description or "").strip()
     if not description:
-        raise ServiceError("输入有误", [FieldError("description", "请描述问题")])
+        raise ServiceError(
+            gettext_noop("输入有误"), [FieldError("description", gettext_noop("请描述问题"))]
+        )
     if phone and not _MOBILE.match(phone.strip()):
-        raise ServiceError("输入有误", [FieldError("phone", "手机号须为 11 位")])
+        raise ServiceError(
+            gettext_noop("输入有误"), [FieldError("phone", gettext_noop("手机号须为 11 位"))]
+        )
     house = House.objects.select_related("building").filter(code=code).first()
     if house is None:
         raise NotFound("无效的二维码")

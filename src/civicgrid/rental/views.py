@@ -3,12 +3,22 @@
 A forged or altered signature gets the same plain "invalid code" page (404) whether or not the
 house exists, so the page reveals nothing. The actions post back to the page and call the
 same services as the API.
+
+Both pages follow the chosen language. Rule sets are data: a grade's texts and the rules'
+reasons are translated when shown, so the shipped default reads in English (``rental.texts``)
+and a city's own wording shows as written.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+from urllib.parse import urlencode
+
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods
 
 from civicgrid.accounts.scoping import scope_by_grid
@@ -16,6 +26,25 @@ from civicgrid.accounts.throttle import client_address
 from civicgrid.core.errors import FieldError, ServiceError
 from civicgrid.registry.models import House
 from civicgrid.rental import grading, selectors, services, signing
+
+
+def _grade(grade: grading.Grade) -> grading.Grade:
+    return replace(
+        grade, label=_(grade.label), meaning=_(grade.meaning), tenant_note=_(grade.tenant_note)
+    )
+
+
+_UPGRADED = re.compile(r"连续 (\d+) 次检查合格，升一级至(.+)")
+
+
+def _reason(text: str) -> str:
+    """A grade change's reason, as ``grading`` words it ("reason（grade）" or an upgrade)."""
+    if m := _UPGRADED.fullmatch(text):
+        return _(grading.UPGRADED) % {"n": m[1], "grade": _(m[2])}
+    reason, paren, grade = text.rpartition("（")
+    if not paren or not grade.endswith("）"):
+        return _(text)
+    return _(grading.REASON) % {"reason": _(reason), "grade": _(grade[:-1])}
 
 
 def _invalid(request) -> HttpResponse:
@@ -34,6 +63,7 @@ def _context(request, code: str, sig: str) -> dict | None:
     profile = selectors.public_profile(code)
     rules = selectors.active_rules()
     grade = rules.grade(profile.grade) if profile else None
+    let_note = grade is not None and not grade.let_allowed and "不得出租" not in grade.meaning
     user = request.user
     inspector = (
         profile is not None
@@ -43,13 +73,15 @@ def _context(request, code: str, sig: str) -> dict | None:
     return {
         "code": code,
         "sig": sig,
+        "here": f"{request.path}?{urlencode({'sig': sig})}",  # the language switch comes back
         "address": f"{house.building.address} {house.room}",
         "profile": profile,
-        "grade": grade,
-        "grades": rules.grades,
+        "grade": grade and _grade(grade),
+        "let_note": let_note,
+        "grades": [_grade(g) for g in rules.grades],
         "inspector": inspector,
         "findings": [
-            (k, grading.INDICATORS[k][1])
+            (k, _(grading.INDICATORS[k][1]))
             for k, kind in grading.FINDINGS.items()
             if kind == "bool" and k != "refused"
         ],
@@ -72,8 +104,8 @@ def scan(request, code: str):
             context["done"] = action
         except ServiceError as exc:
             status = exc.status if exc.status < 500 else 422
-            context["error"] = exc.detail
-            context["field_errors"] = [f"{e.message}" for e in exc.errors]
+            context["error"] = _(exc.detail)
+            context["field_errors"] = [_(e.message) for e in exc.errors]
             context["failed"] = action
         context = _context(request, code, sig) | {
             k: v
@@ -95,7 +127,8 @@ def _act(request, code: str, sig: str, action: str) -> str:
             phone=p.get("phone", ""),
             client=client,
         )
-        return services.SELF_REGISTERED + "。"  # the same whether or not they live here
+        # the same whether or not they live here
+        return _("%(message)s。") % {"message": _(services.SELF_REGISTERED)}
     if action == "report":
         event = services.report_problem(
             code,
@@ -104,10 +137,12 @@ def _act(request, code: str, sig: str, action: str) -> str:
             phone=p.get("phone", ""),
             client=client,
         )
-        return f"已收到您反映的问题，编号 {event.number}，可凭编号查询办理进度。"
+        return _("已收到您反映的问题，编号 %(number)s，可凭编号查询办理进度。") % {
+            "number": event.number
+        }
     if action == "inspect":
         if not services.can_inspect(request.user):
-            raise ServiceError("请先以网格员身份登录", status=403)
+            raise ServiceError(_("请先以网格员身份登录"), status=403)
         findings = {}
         for key, kind in grading.FINDINGS.items():
             if kind == "bool" and key != "refused":
@@ -118,7 +153,7 @@ def _act(request, code: str, sig: str, action: str) -> str:
                 findings["observed"] = int(p["observed"])
             except ValueError:
                 raise ServiceError(
-                    "输入有误", [FieldError("findings.observed", "实住人数须为整数")]
+                    _("输入有误"), [FieldError("findings.observed", _("实住人数须为整数"))]
                 ) from None
         if p.get("refused") == "on":
             findings = {"refused": True}
@@ -126,11 +161,13 @@ def _act(request, code: str, sig: str, action: str) -> str:
             request.user, code, findings=findings, note=p.get("note", "")
         )
         rules = selectors.active_rules()
-        label = rules.grade(inspection.grade_after).label
-        return f"检查已记录，当前等级：{label}。" + (
-            f"已生成隐患事件 {'、'.join(inspection.events)}。" if inspection.events else ""
-        )
-    raise ServiceError("未知操作", status=400)
+        label = _(rules.grade(inspection.grade_after).label)
+        notice = _("检查已记录，当前等级：%(grade)s。") % {"grade": label}
+        if inspection.events:
+            numbers = pgettext("list separator", "、").join(inspection.events)
+            notice += _("已生成隐患事件 %(numbers)s。") % {"numbers": numbers}
+        return notice
+    raise ServiceError(_("未知操作"), status=400)
 
 
 def landlord(request, code: str):
@@ -152,12 +189,12 @@ def landlord(request, code: str):
         "rental/landlord.html",
         {
             "profile": profile,
-            "grade": rules.grade(profile.grade),
+            "grade": _grade(rules.grade(profile.grade)),
             "address": f"{profile.house.building.address} {profile.house.room}",
-            "reasons": ev.reasons,
-            "last_reasons": last.reason_list if last else [],
-            "fixes": ev.fixes,
-            "up": up,
+            "reasons": [_reason(r) for r in ev.reasons],
+            "last_reasons": [_reason(r) for r in last.reason_list] if last else [],
+            "fixes": [_(f) for f in ev.fixes],
+            "up": up and _grade(up),
             "blocked": up is not None and cap >= rank,
             "needed": max(rules.upgrade_after - profile.clean_streak, 0),
             "rules": rules,
