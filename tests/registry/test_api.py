@@ -127,6 +127,32 @@ def test_a_person_imported_without_a_home_is_not_taken_over_by_a_registration(
     assert found[0]["phone"] == "" and found[0]["tags"] == []
 
 
+def test_an_owner_named_only_by_number_elsewhere_can_be_registered_here(city, users, api, tmp_path):
+    """A house owner known by number alone, kept by the district of their house, has no name to
+    check a registration against: their home here is added, their record left as it is."""
+    from civicgrid.accounts import pii
+
+    owner = id_number("440305", "19660606", 23)
+    nanshan = city["nanshan_house"]
+    write_csv(
+        tmp_path / "h.csv",
+        HOUSE_HEADER,
+        [[nanshan.code, nanshan.building.code, 1, "101", 25, "出租", owner, ""]],
+    )
+    assert import_file("houses", tmp_path / "h.csv", actor="test").rejected == 0
+    stub = Person.objects.get(id_hash=pii.cipher().lookup_hash(owner))
+    assert (stub.name, stub.grid_code) == ("", nanshan.grid_code)
+    r = api(users["baoan_grid"]).post(
+        f"/api/v1/houses/{city['baoan_house'].code}/residents",
+        {"id_number": owner, "name": "赵六", "relation": "tenant"},
+        content_type="application/json",
+    )
+    assert r.status_code == 201, r.content
+    stub.refresh_from_db()
+    assert (stub.name, stub.grid_code) == ("", nanshan.grid_code)
+    assert Residence.objects.filter(person=stub, house=city["baoan_house"]).exists()
+
+
 def test_the_id_number_lookup_also_takes_the_number_in_a_body(city, users, api):
     """POST /persons/search answers like GET /persons?id_number=, without putting the number
     in a URL (and so in proxies' access logs)."""

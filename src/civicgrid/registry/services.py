@@ -74,7 +74,7 @@ def register_residence(
     The jurisdiction that keeps a known person's record (their grid) registers them as
     before: name, phone and household type corrected, and their record moves to the new
     house. Anyone else only adds the residence: the person stays where they are recorded, and
-    the name typed must be the one recorded for the number (a real-name check), so that a
+    the name typed must be the one recorded for the number, if any (a real-name check), so that a
     registration neither records a mistyped number against somebody else nor shows an
     outsider the recorded name of any number they try.
     """
@@ -104,7 +104,9 @@ def register_residence(
     )
     claimed = not created and person.number_only
     owned = not created and not claimed and _owns(actor, person)
-    if not (created or claimed or owned) and _SPACE.sub("", person.name) != _SPACE.sub("", name):
+    # a record without a name (an owner named by number in a houses file) has none to check
+    named = person.name and not (created or claimed or owned)
+    if named and _SPACE.sub("", person.name) != _SPACE.sub("", name):
         raise ServiceError(
             "姓名与身份证号不符",
             [FieldError("name", "与该身份证号登记的姓名不一致，请核对证件")],
