@@ -160,5 +160,20 @@ def test_a_report_is_shown_only_to_its_reporter_and_free_text_is_starred_out(fil
     assert lookup.status_code == 302 and f"code={code}" in lookup["Location"]
 
 
+def test_a_hotline_call_or_a_grid_finding_needs_its_tracking_code(filed, people):
+    """Numbers run in sequence: only what Open311 publishes (public channels, triaged, not a
+    举报) may be followed by number alone. A hotline caller is told number and code."""
+    call = filed("operator", channel="hotline", category="9902", title="王小明反映房东陈大文群租")
+    patrol = filed("operator", channel="grid", category="9902", title="王小明家门口堆物")
+    for event in (call, patrol):
+        page = Client().get(f"/track/{event.number}")
+        assert page.status_code == 404 and "王小明" not in page.content.decode()
+        code = guards.tracking_code(event.number)
+        assert Client().get(f"/track/{event.number}?code={code}").status_code == 200
+    assert Client().get(f"/open311/v2/requests/{call.number}.json").status_code == 404
+    public = filed(None, channel="web", category="9902", title="夜间施工噪声")
+    assert Client().get(f"/track/{public.number}").status_code == 200
+
+
 def test_a_number_that_is_not_a_number_is_a_404_not_an_error():
     assert Client().get("/track/?number=a/b").status_code == 404

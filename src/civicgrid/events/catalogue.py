@@ -19,6 +19,20 @@ from civicgrid.events.workcal import Limit, parse_limit
 INTAKE_TYPES = ("咨询", "求助", "投诉", "举报", "意见建议")
 # reports (举报) are never shown to the public: the informant and the matter are protected
 CONFIDENTIAL_TYPES = ("举报",)
+# Public: reports citizens filed in public (the portal, the mini-program, Open311 apps) once
+# triaged to a type that is not confidential. A hotline call, a grid worker's note or an
+# inspection is a private conversation with the city; an untriaged report could still turn out
+# to be a 举报. The Open311 feed lists only public events; the tracking page shows any other
+# event only with its tracking code (查询码).
+PUBLIC_CHANNELS = ("web", "miniprogram", "open311")
+
+
+def is_public(channel: str, intake_type: str) -> bool:
+    return (
+        channel in PUBLIC_CHANNELS and bool(intake_type) and intake_type not in CONFIDENTIAL_TYPES
+    )
+
+
 URGENCIES = {"normal": "一般", "urgent": "紧急", "emergency": "特急"}
 _URGENCY_WORDS = {v: k for k, v in URGENCIES.items()}
 _CODE = re.compile(r"^\d{2}(\d{2}){0,3}$")

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from civicgrid.accounts import pii
 from civicgrid.events import workflow
-from civicgrid.events.catalogue import CONFIDENTIAL_TYPES
+from civicgrid.events.catalogue import CONFIDENTIAL_TYPES, PUBLIC_CHANNELS
 from civicgrid.events.catalogue_selectors import catalogue
 from civicgrid.events.models import Event, TimelineEntry
 from civicgrid.events.selectors import department_ref
@@ -140,13 +140,6 @@ def definition(code: str) -> dict[str, Any]:
 
 
 # --- service requests ----------------------------------------------------------------------
-
-
-# Published: reports citizens filed in public (the portal, the mini-program, Open311 apps) once
-# triaged to a type that is not confidential. A hotline call, a grid worker's note or an
-# inspection is a private conversation with the city and stays out of the public feed; an
-# untriaged report could still turn out to be a 举报.
-PUBLIC_CHANNELS = ("web", "miniprogram", "open311")
 
 
 def _base(client: ApiKey | None) -> QuerySet:

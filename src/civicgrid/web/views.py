@@ -17,7 +17,7 @@ from civicgrid.accounts import pii
 from civicgrid.core.errors import NotFound, ServiceError
 from civicgrid.events import selectors as event_selectors
 from civicgrid.events import services, workflow
-from civicgrid.events.catalogue import CONFIDENTIAL_TYPES
+from civicgrid.events.catalogue import is_public
 from civicgrid.geo import selectors
 from civicgrid.geo.models import Level
 from civicgrid.geo.shenzhen import CITY_CODE
@@ -193,10 +193,12 @@ def _public_event(number: str):
 
 
 def _may_see(request, event, code: str) -> bool:
-    """A report (举报) is confidential, as on Open311: only the browser that filed it, or
-    whoever holds its tracking code, may see it. Wrong codes count towards the same limit as
-    wrong codes when rating."""
-    if event.intake_type not in CONFIDENTIAL_TYPES:
+    """What Open311 publishes (``catalogue.is_public``) anyone may follow by number. Any other
+    event — a report (举报), a hotline call, a grid worker's or an inspector's finding, one not
+    yet triaged — only the browser that filed it, or whoever holds its tracking code (told to a
+    caller with the number). Numbers run in sequence, so without this anyone could page through
+    them. Wrong codes count towards the same limit as wrong codes when rating."""
+    if is_public(event.channel, event.intake_type):
         return True
     if event.number in request.session.get("filed", {}):
         return True
@@ -244,12 +246,14 @@ def rate(request, number: str):
                 status = exc.status
             else:
                 messages.success(request, _("感谢您的评价！"))
-                if event.intake_type in CONFIDENTIAL_TYPES:
+                if not is_public(event.channel, event.intake_type):
                     code = form.cleaned_data["code"].strip().upper()
                     return redirect(f"{reverse('web:track', args=[number])}?code={code}")
                 return redirect("web:track", number=number)
-    if event.intake_type in CONFIDENTIAL_TYPES and number not in request.session.get("filed", {}):
+    if not is_public(event.channel, event.intake_type) and number not in request.session.get(
+        "filed", {}
+    ):
         code_ok = form.is_valid() and guards.code_matches(number, form.cleaned_data["code"])
-        if not code_ok:  # a stranger learns nothing about a report, not even that it exists
+        if not code_ok:  # a stranger learns nothing of a non-public event, not even that it exists
             return render(request, "web/track_missing.html", {"number": number}, status=404)
     return render(request, "web/track.html", _track_context(request, event, form), status=status)
