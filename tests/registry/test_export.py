@@ -35,6 +35,31 @@ def test_masked_by_default_and_scoped_to_a_user(city, users, tmp_path, capsys): 
     assert {r["grid_code"][:6] for r in _read(tmp_path / "b.csv")} == {"440305"}
 
 
+def test_a_users_file_lists_only_the_homes_in_their_jurisdiction(
+    city,  # noqa: F811
+    users,  # noqa: F811
+    make_user,
+    tmp_path,
+):
+    """As in the API: a person kept here who also lives in 南山 shows the home here only."""
+    nanshan_grid = make_user("r_ns_grid", "grid_worker", city["nanshan_house"].grid_code[:12])
+    registry.register_residence(
+        nanshan_grid,
+        city["nanshan_house"],
+        id_number=CLEAR_ID,
+        name="欧阳娜娜",
+        relation="租户",
+    )
+    call_command("export", "persons", str(tmp_path / "all.csv"), "--unmasked")
+    everywhere = {
+        r["house_code"] for r in _read(tmp_path / "all.csv") if r["id_number"] == CLEAR_ID
+    }
+    assert everywhere == {city["baoan_house"].code, city["nanshan_house"].code}
+    call_command("export", "persons", str(tmp_path / "mine.csv"), "--user", "r_disp")
+    mine = [r["house_code"] for r in _read(tmp_path / "mine.csv")]
+    assert mine == [city["baoan_house"].code]
+
+
 def test_the_legal_representative_is_masked_unless_unmasked(city, users, tmp_path):  # noqa: F811
     src = tmp_path / "o.csv"
     src.write_text(

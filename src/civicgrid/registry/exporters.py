@@ -13,6 +13,7 @@ from civicgrid.accounts.scoping import scope_by_grid
 from civicgrid.audit import services as audit
 from civicgrid.registry import formats
 from civicgrid.registry.models import Building, House, Organisation, Person, Place, Residence
+from civicgrid.registry.selectors import residences_seen
 
 CHUNK = 5000
 
@@ -25,7 +26,7 @@ def _tags(tags: str) -> str:
     return "、".join(_label(formats.CARE_TAGS, t) for t in tags.split(",") if t)
 
 
-def _buildings(qs, unmasked) -> Iterator[list]:
+def _buildings(qs, unmasked, user) -> Iterator[list]:
     for b in qs.order_by("code").iterator(CHUNK):
         yield [
             b.code,
@@ -42,7 +43,7 @@ def _buildings(qs, unmasked) -> Iterator[list]:
         ]
 
 
-def _houses(qs, unmasked) -> Iterator[list]:
+def _houses(qs, unmasked, user) -> Iterator[list]:
     cipher = pii.cipher()
     rows = qs.select_related("building", "owner_person", "owner_org").order_by("code")
     for h in rows.iterator(CHUNK):
@@ -62,14 +63,16 @@ def _houses(qs, unmasked) -> Iterator[list]:
         ]
 
 
-def _persons(qs, unmasked) -> Iterator[list]:
+def _persons(qs, unmasked, user) -> Iterator[list]:
     cipher = pii.cipher()
     batch: list[Person] = []
 
     def flush() -> Iterator[list]:
         homes: dict[int, list] = {}
+        # a user's file lists the homes in their jurisdiction only, as the API does
+        homes_seen = Residence.objects.all() if user is None else residences_seen(user)
         for r in (
-            Residence.objects.filter(person_id__in=[p.pk for p in batch], until=None)
+            homes_seen.filter(person_id__in=[p.pk for p in batch], until=None)
             .select_related("house")
             .order_by("id")
         ):
@@ -108,7 +111,7 @@ def _persons(qs, unmasked) -> Iterator[list]:
         yield from flush()
 
 
-def _organisations(qs, unmasked) -> Iterator[list]:
+def _organisations(qs, unmasked, user) -> Iterator[list]:
     for o in qs.select_related("house").order_by("credit_code").iterator(CHUNK):
         yield [
             o.credit_code,
@@ -121,7 +124,7 @@ def _organisations(qs, unmasked) -> Iterator[list]:
         ]
 
 
-def _places(qs, unmasked) -> Iterator[list]:
+def _places(qs, unmasked, user) -> Iterator[list]:
     for p in qs.order_by("kind", "name").iterator(CHUNK):
         yield [_label(formats.PLACE_KINDS, p.kind), p.name, p.lon, p.lat, p.note]
 
@@ -145,7 +148,7 @@ def export_file(kind: str, path: Path, *, user=None, unmasked: bool = False, act
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow([c.name for c in formats.KINDS[kind]])
-        for row in rows(qs, unmasked):
+        for row in rows(qs, unmasked, user):
             writer.writerow(row)
             count += 1
     audit.record(
