@@ -8,7 +8,7 @@ import zipfile
 import pytest
 from django.test import Client
 
-from civicgrid.registry.models import Person, Residence
+from civicgrid.registry.models import House, Person, Residence
 from civicgrid.rental import plates, signing
 from civicgrid.rental.models import RentalProfile
 
@@ -286,6 +286,10 @@ def test_a_problem_reported_from_the_scan_page_is_an_event_linked_to_the_house(r
     assert event.number in r.content.decode()
     assert (event.channel, event.reporter_phone) == ("web", "136****5678")
     assert "13612345678" not in r.content.decode()
+    # the flat is known to staff by the house code; the address names the building only, since
+    # a web report may be published (Open311, the tracking page)
+    house = House.objects.select_related("building").get(code=code)
+    assert event.address == house.building.address
     forged = Client().post(f"/q/{code}", {"sig": "k2.x", "action": "report", "description": "x"})
     assert forged.status_code == 404 and Event.objects.count() == 1
 

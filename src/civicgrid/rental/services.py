@@ -626,7 +626,9 @@ def report_problem(
             title=f"扫码反映：{description[:20]}",
             description=description,
             house_code=code,
-            address=f"{house.building.address}{house.room}"[:200],
+            # the flat is the house code, for staff; a web report may be published (Open311,
+            # the tracking page), so its address names the building only
+            address=house.building.address[:200],
             reporter_phone=phone.strip(),
         ),
     )
