@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -157,16 +158,254 @@ def seed_departments(actor=None) -> int:
     return len(specs)
 
 
+# Where each kind of body sits in the region tree (as department_specs seeds them), the sector
+# its kind fixes, and the kind of its superior: a centre escalates to the centre of the node
+# above, a workstation answers to its street's office, a district department to the city
+# department of the same sector. Street offices and city-level bodies have no superior.
+KIND_LEVELS = {
+    DepartmentKind.FUNCTIONAL: ("city", "district"),
+    DepartmentKind.STREET_OFFICE: ("street",),
+    DepartmentKind.WORKSTATION: ("community",),
+    DepartmentKind.CENTRE: ("city", "district", "street", "community"),
+}
+KIND_SECTORS = {
+    DepartmentKind.STREET_OFFICE: "JD",
+    DepartmentKind.WORKSTATION: "GZZ",
+    DepartmentKind.CENTRE: "ZZ",
+}
+PARENT_KINDS = {
+    DepartmentKind.CENTRE: DepartmentKind.CENTRE,
+    DepartmentKind.WORKSTATION: DepartmentKind.STREET_OFFICE,
+    DepartmentKind.FUNCTIONAL: DepartmentKind.FUNCTIONAL,
+}
+_PARENT_WANTED = {
+    DepartmentKind.CENTRE: "上一级区域的综治中心",
+    DepartmentKind.WORKSTATION: "所在街道的办事处",
+    DepartmentKind.FUNCTIONAL: "上一级区域同条线的职能部门",
+}
+_LEVEL_NAMES = {"city": "市级", "district": "区级", "street": "街道", "community": "社区"}
+DEPARTMENT_EDITABLE = frozenset({"name", "phone", "active", "parent", "sector"})
+_SECTOR = re.compile(r"^[A-Z]{2,4}$")  # what a catalogue route can name (events.routing)
+
+
+def _system(actor) -> bool:
+    return actor is None or isinstance(actor, str)  # the CLI, seeding: no jurisdiction
+
+
+def _inside(actor, path: str) -> bool:
+    from civicgrid.accounts.scoping import contains
+
+    return _system(actor) or contains(actor, path)
+
+
+def _visible(actor, path: str) -> bool:
+    """Inside the actor's jurisdiction or a node above it: what departments_for shows."""
+    from civicgrid.accounts.scoping import ancestor_paths
+
+    if _inside(actor, path):
+        return True
+    j = actor.jurisdiction if getattr(actor, "jurisdiction_id", None) else None
+    return j is not None and path in ancestor_paths(j.path)
+
+
+def _name_problem(name) -> str:
+    limit = Department._meta.get_field("name").max_length
+    name = (name or "").strip()
+    if not name:
+        return "必填"
+    if len(name) > limit:
+        return f"不能超过 {limit} 个字"
+    if "<" in name or ">" in name:
+        return "不能包含 < 或 >"
+    return ""
+
+
+def _resolve_parent(actor, parent) -> Department | None:
+    """The department named as parent (an instance, a code or nothing), if the actor may see
+    it; one outside is refused as if it did not exist."""
+    if parent in (None, ""):
+        return None
+    if not isinstance(parent, Department):
+        parent = Department.objects.select_related("region").filter(code=str(parent)).first()
+    if parent is None or not _visible(actor, parent.region.path):
+        raise ServiceError("机构信息有误", [FieldError("parent", "上级机构不存在或不在本辖区")])
+    return parent
+
+
+def _parent_problem(kind: str, sector: str, region, parent: Department | None) -> str:
+    """Why ``parent`` cannot be the superior of a ``kind`` body at ``region`` ("" if it can).
+
+    Escalation follows ``parent`` (events.services._escalate), so a centre's superior must be
+    the centre of the node above, the one that sees every event of the centre's subtree: any
+    other centre would be handed events it cannot see, and a centre below the city without
+    one could not escalate. For the other kinds the superior may be left empty."""
+    label = DepartmentKind(kind).label
+    wanted = PARENT_KINDS.get(kind)
+    if wanted is None or region.parent_id is None:
+        return "" if parent is None else f"{label}（{region.name}）没有上级机构，请留空"
+    candidates = Department.objects.filter(kind=wanted, region_id=region.parent_id)
+    if kind == DepartmentKind.FUNCTIONAL:
+        candidates = candidates.filter(sector=sector)
+    if parent is not None and (
+        parent.kind == wanted
+        and parent.region_id == region.parent_id
+        and (kind != DepartmentKind.FUNCTIONAL or parent.sector == sector)
+    ):
+        return ""
+    if parent is None and kind != DepartmentKind.CENTRE:
+        return ""
+    one = candidates.order_by("code").first()
+    hint = f"（{one.name}，{one.code}）" if one is not None else ""
+    if parent is None:
+        return f"必填：{label}的上级机构须为{_PARENT_WANTED[kind]}{hint}"
+    return (
+        f"{label}的上级机构须为{_PARENT_WANTED[kind]}{hint}，不能是 {parent.name}（{parent.code}）"
+    )
+
+
+def _refuse(errors: list[FieldError]) -> None:
+    if errors:
+        raise ServiceError("机构信息有误", errors)
+
+
+def check_new_department(
+    actor,
+    *,
+    code: str,
+    name: str,
+    kind: str,
+    region,
+    sector: str = "",
+    parent=None,
+    phone: str = "",
+    active: bool = True,
+) -> dict:
+    """The fields of a new department, checked and tidied, or ServiceError naming each bad
+    field. ``region`` is a Region or its code; ``parent`` a Department, its code or None.
+
+    The region must be a node of the actor's jurisdiction on a level the kind lives on; the
+    code is ``<region code>-<sector>`` like every seeded one (routing finds departments by
+    it), unique; the parent follows the tree (see _parent_problem)."""
+    from civicgrid.geo.models import Region
+
+    errors: list[FieldError] = []
+    name = (name or "").strip()
+    if problem := _name_problem(name):
+        errors.append(FieldError("name", problem))
+    if kind not in DepartmentKind.values:
+        labels = "、".join(f"{k}（{label}）" for k, label in DepartmentKind.choices)
+        errors.append(FieldError("kind", f"未知类型 {kind}；可选：{labels}"))
+        kind = None
+    if not isinstance(region, Region):
+        region = Region.light.filter(code=str(region or "")).first()
+    if region is None or not _inside(actor, region.path):
+        errors.append(FieldError("region", "区域不存在或不在本辖区"))
+        region = None
+    elif kind is not None and region.level not in KIND_LEVELS[kind]:
+        levels = "、".join(_LEVEL_NAMES[v] for v in KIND_LEVELS[kind])
+        errors.append(
+            FieldError("region", f"{DepartmentKind(kind).label}只设在{levels}，不在{region}")
+        )
+        region = None
+    sector = (sector or "").strip().upper()
+    sector_ok = kind is not None
+    if kind in KIND_SECTORS:
+        sector = sector or KIND_SECTORS[kind]
+        if sector != KIND_SECTORS[kind]:
+            label = DepartmentKind(kind).label
+            errors.append(FieldError("sector", f"{label}的条线为 {KIND_SECTORS[kind]}"))
+            sector_ok = False
+    elif kind is not None and (not _SECTOR.match(sector) or sector in KIND_SECTORS.values()):
+        errors.append(FieldError("sector", "职能部门须填条线：2 至 4 个大写字母，如 ZJ、CG"))
+        sector_ok = False
+    code = (code or "").strip().upper()
+    if not code:
+        errors.append(FieldError("code", "必填"))
+    elif region is not None and sector_ok and code != f"{region.code}-{sector}":
+        errors.append(FieldError("code", f"机构代码须为“区域代码-条线”，即 {region.code}-{sector}"))
+    elif Department.objects.filter(code=code).exists():
+        errors.append(FieldError("code", f"机构代码 {code} 已存在"))
+    try:
+        parent = _resolve_parent(actor, parent)
+    except ServiceError as exc:
+        errors.extend(exc.errors)
+    else:
+        problem = _parent_problem(kind, sector, region, parent) if sector_ok and region else ""
+        if problem:
+            errors.append(FieldError("parent", problem))
+    phone = (phone or "").strip()
+    if len(phone) > Department._meta.get_field("phone").max_length:
+        errors.append(FieldError("phone", "电话号码过长"))
+    _refuse(errors)
+    return dict(
+        code=code,
+        name=name,
+        kind=kind,
+        sector=sector,
+        region=region,
+        parent=parent,
+        phone=phone,
+        active=bool(active),
+    )
+
+
 @transaction.atomic
-def update_department(actor, department: Department, **changes) -> Department:
-    allowed = {"name", "phone", "active", "parent", "sector"}
-    unknown = set(changes) - allowed
+def create_department(actor, **fields) -> Department:
+    """Add a department or centre (see check_new_department for the rules)."""
+    department = Department(**check_new_department(actor, **fields))
+    _full_clean(department)
+    department.save()
+    audit.record(
+        "accounts.department.create",
+        actor=actor,
+        obj=department,
+        after=_department_summary(department),
+    )
+    return department
+
+
+def check_department_changes(actor, department: Department, **changes) -> dict:
+    """The changes, checked and tidied, or ServiceError naming each bad field. Code, kind and
+    region never change; a department outside the actor's jurisdiction is as unknown as a
+    missing one; a new parent (or a new sector under a parent) must follow the tree."""
+    unknown = set(changes) - DEPARTMENT_EDITABLE
     if unknown:
         raise ServiceError("不可修改的字段", [FieldError(f, "不可修改") for f in sorted(unknown)])
+    if not _inside(actor, department.region.path):
+        raise NotFound(f"机构 {department.code} 不存在")
+    errors: list[FieldError] = []
+    if "name" in changes:
+        changes["name"] = (changes["name"] or "").strip()
+        if problem := _name_problem(changes["name"]):
+            errors.append(FieldError("name", problem))
+    if "sector" in changes:
+        changes["sector"] = (changes["sector"] or "").strip().upper()
+        fixed = KIND_SECTORS.get(department.kind)
+        if fixed is not None and changes["sector"] != fixed:
+            errors.append(
+                FieldError("sector", f"{DepartmentKind(department.kind).label}的条线为 {fixed}")
+            )
+    if "parent" in changes:
+        try:
+            changes["parent"] = _resolve_parent(actor, changes["parent"])
+        except ServiceError as exc:
+            errors.extend(exc.errors)
+    if not errors and ({"parent", "sector"} & set(changes)):
+        parent = changes.get("parent", department.parent)
+        sector = changes.get("sector", department.sector)
+        if problem := _parent_problem(department.kind, sector, department.region, parent):
+            errors.append(FieldError("parent", problem))
+    _refuse(errors)
+    return changes
+
+
+@transaction.atomic
+def update_department(actor, department: Department, **changes) -> Department:
+    changes = check_department_changes(actor, department, **changes)
     before = {k: str(getattr(department, k)) for k in changes}
     for key, value in changes.items():
         setattr(department, key, value)
-    department.full_clean()
+    _full_clean(department)
     department.save()
     audit.record(
         "accounts.department.update",
@@ -176,6 +415,27 @@ def update_department(actor, department: Department, **changes) -> Department:
         after={k: str(getattr(department, k)) for k in changes},
     )
     return department
+
+
+def _full_clean(department: Department) -> None:
+    try:
+        department.full_clean()
+    except ValidationError as exc:
+        raise ServiceError(
+            "机构信息有误",
+            [FieldError(f, "；".join(msgs)) for f, msgs in exc.message_dict.items()],
+        ) from None
+
+
+def _department_summary(department: Department) -> dict:
+    return {
+        "code": department.code,
+        "name": department.name,
+        "kind": department.kind,
+        "sector": department.sector,
+        "region": department.region_id,
+        "parent": department.parent.code if department.parent_id else None,
+    }
 
 
 # --- users ------------------------------------------------------------------------------------
