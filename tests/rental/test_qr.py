@@ -172,6 +172,29 @@ def test_self_registration_completes_a_landlord_known_by_number_only(rental):
     assert stub.name == "钱七"
 
 
+def test_a_known_number_under_another_name_adds_no_home_and_answers_alike(rental, make_house):
+    """The plate must not attach somebody else's number to the house (their record would then
+    show to the house's staff), nor tell by its answer that the number is in the registry."""
+    from civicgrid.audit.models import AuditRecord
+    from civicgrid.registry import services as registry
+
+    elsewhere = make_house(use="own")
+    registry.register_residence(
+        _grid(rental), elsewhere, id_number=id_number(31), name="孙八", relation="业主"
+    )
+    wrong = _register(rental.house_code, id_number=id_number(31), name="冒名者")
+    unknown = _register(rental.house_code, id_number=id_number(32), name="冒名者")
+    assert wrong.status_code == unknown.status_code == 201
+    assert wrong.json() == unknown.json()
+    person = Person.objects.get(name="孙八")
+    assert not Residence.objects.filter(person=person, house=rental.house).exists()
+    flagged = AuditRecord.objects.filter(action="rental.self_register").order_by("id")
+    assert [r.summary["after"]["name_mismatch"] for r in flagged] == [True, False]
+    right = _register(rental.house_code, id_number=id_number(31), name="孙 八")
+    assert right.status_code == 201
+    assert Residence.objects.filter(person=person, house=rental.house, verified=False).exists()
+
+
 @pytest.mark.parametrize(
     "fields, field",
     [

@@ -43,6 +43,13 @@ def _owns(actor, person: Person) -> bool:
     return person.pk in kept_here(actor, [person.pk])
 
 
+def name_matches(person: Person, typed: str) -> bool:
+    """The real-name check of a registration: the typed name is the one recorded for the
+    number (spaces aside). A record without a name (an owner named by number in a houses file)
+    has none to check against."""
+    return not person.name or _SPACE.sub("", person.name) == _SPACE.sub("", typed)
+
+
 def identity(info: codes.IdInfo) -> tuple[str, dict]:
     """The keyed hash a person is found by, and the identity columns of a new record (the
     number encrypted and masked, sex and birth date read from it)."""
@@ -104,9 +111,7 @@ def register_residence(
     )
     claimed = not created and person.number_only
     owned = not created and not claimed and _owns(actor, person)
-    # a record without a name (an owner named by number in a houses file) has none to check
-    named = person.name and not (created or claimed or owned)
-    if named and _SPACE.sub("", person.name) != _SPACE.sub("", name):
+    if not (created or claimed or owned) and not name_matches(person, name):
         raise ServiceError(
             "姓名与身份证号不符",
             [FieldError("name", "与该身份证号登记的姓名不一致，请核对证件")],

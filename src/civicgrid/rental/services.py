@@ -501,7 +501,10 @@ def self_register(
     client: str | None = None,
 ) -> tuple[SelfRegistration, bool]:
     """A tenant declares their residence by scanning the door plate: a pending residence for
-    the grid worker to verify. An existing person's registry data is never changed by it."""
+    the grid worker to verify. An existing person's registry data is never changed by it, and
+    a name other than the one recorded for the number adds no residence (the declaration is
+    kept, flagged in the audit trail): the answer is the same either way, so the plate can
+    neither attach anybody's number to the house nor tell who is in the registry."""
     if not signing.verify(code, sig):
         raise NotFound("无效的二维码")
     throttle("selfreg", code, client)
@@ -543,18 +546,23 @@ def self_register(
         person.name, person.phone = name, phone
         person.grid_code, person.district_code = house.grid_code, house.district_code
         person.save(update_fields=["name", "phone", "grid_code", "district_code", "updated_at"])
-    residence, created = Residence.objects.get_or_create(
-        person=person,
-        house=house,
-        until=None,
-        defaults=dict(
-            relation="tenant",
-            source="qr",
-            verified=False,
-            since=timezone.localdate(),
-            grid_code=house.grid_code,
-            district_code=house.district_code,
-        ),
+    mismatch = not new_person and not registry_services.name_matches(person, name)
+    residence, created = (
+        (None, False)
+        if mismatch
+        else Residence.objects.get_or_create(
+            person=person,
+            house=house,
+            until=None,
+            defaults=dict(
+                relation="tenant",
+                source="qr",
+                verified=False,
+                since=timezone.localdate(),
+                grid_code=house.grid_code,
+                district_code=house.district_code,
+            ),
+        )
     )
     reg = SelfRegistration.objects.create(
         profile=profile,
@@ -576,6 +584,7 @@ def self_register(
             "person": person.id_masked,
             "new_person": new_person,
             "new_residence": created,
+            "name_mismatch": mismatch,
         },
     )
     return reg, created
