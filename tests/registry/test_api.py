@@ -313,6 +313,10 @@ def test_registering_a_known_person_never_takes_them_from_another_district(city,
     assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "name"
     assert "钱" not in wrong.content.decode()
     assert not Residence.objects.filter(person=known, house=city["baoan_house"]).exists()
+    # the refusal tells a known number from an unknown one: each is on the audit trail
+    (tried,) = AuditRecord.objects.filter(action="registry.residence.name_mismatch")
+    assert tried.actor == users["baoan_grid"].username
+    assert tried.summary["after"]["person"] == known.id_masked
     response = baoan.post(
         url,
         {"id_number": nanshan_id, "name": " 钱七", "phone": "13600009999", "relation": "tenant"},

@@ -62,8 +62,34 @@ def identity(info: codes.IdInfo) -> tuple[str, dict]:
     }
 
 
+class _NameMismatch(Exception):
+    """Raised inside the registration's transaction; recorded once it is rolled back."""
+
+    def __init__(self, person: Person):
+        self.person_masked = person.id_masked
+
+
+def register_residence(actor, house: House, **fields) -> Residence:
+    """:func:`_register_residence`, whose refusal of a name other than the one recorded for a
+    known number is written to the audit trail: a run of them from one account is somebody
+    trying numbers to learn who is in the registry."""
+    try:
+        return _register_residence(actor, house, **fields)
+    except _NameMismatch as exc:
+        audit.record(
+            "registry.residence.name_mismatch",
+            actor=actor,
+            obj=house,
+            after={"person": exc.person_masked, "house": house.code},
+        )
+        raise ServiceError(
+            "姓名与身份证号不符",
+            [FieldError("name", "与该身份证号登记的姓名不一致，请核对证件")],
+        ) from None
+
+
 @transaction.atomic
-def register_residence(
+def _register_residence(
     actor,
     house: House,
     *,
@@ -112,10 +138,7 @@ def register_residence(
     claimed = not created and person.number_only
     owned = not created and not claimed and _owns(actor, person)
     if not (created or claimed or owned) and not name_matches(person, name):
-        raise ServiceError(
-            "姓名与身份证号不符",
-            [FieldError("name", "与该身份证号登记的姓名不一致，请核对证件")],
-        )
+        raise _NameMismatch(person)
     if claimed or owned:
         # within the jurisdiction that keeps the record, a registration is also a move;
         # from elsewhere it must not take the person away (nor rename them). A record known
