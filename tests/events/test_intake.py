@@ -282,3 +282,12 @@ def test_a_rule_routing_outside_the_events_area_leaves_it_for_the_dispatcher(rep
     assert not event.tasks.exists()
     assert "未能自动派遣" in event.timeline.filter(action="comment").get().note
     assert not Outbox.objects.filter(event=event, done_at=None).exists()
+
+
+def test_a_nul_character_is_a_field_error_on_every_database(report, clients):
+    """PostgreSQL cannot store NUL in text: refused up front, with the field, not a 500."""
+    r = report("grid", category="9801", description="井盖\x00丢失")
+    assert r.status_code == 422, r.content
+    assert r.json()["errors"] == [{"field": "description", "message": "不能包含空字符（NUL）"}]
+    q = clients["dispatcher"].get("/api/v1/events", {"category": "98\x00"})
+    assert q.status_code == 422 and q.json()["errors"][0]["field"] == "category"

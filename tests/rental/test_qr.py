@@ -362,3 +362,15 @@ def test_the_scan_page_refuses_a_head_count_it_cannot_hold(rental, people, obser
     r = client.post(f"/q/{code}", {"sig": _sig(code), "action": "inspect", "observed": observed})
     assert r.status_code == 422 and "整数" in r.content.decode()
     assert rental.inspections.count() == 0
+
+
+def test_a_nul_character_on_the_scan_page_is_a_400_naming_the_field(rental):
+    """PostgreSQL cannot store NUL in text: refused before any view, on either database."""
+    from civicgrid.events.models import Event
+
+    code = rental.house_code
+    r = Client().post(
+        f"/q/{code}", {"sig": _sig(code), "action": "report", "description": "楼道\x00堆物"}
+    )
+    assert r.status_code == 400 and "description" in r.content.decode()
+    assert "空字符" in r.content.decode() and not Event.objects.exists()

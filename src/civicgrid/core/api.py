@@ -12,9 +12,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 
-from civicgrid.core.errors import ServiceError
+from civicgrid.core.errors import FieldError, ServiceError
 
 
 class _Utf8Renderer(JSONRenderer):
@@ -23,8 +24,37 @@ class _Utf8Renderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
 
 
+def _nul_at(value: Any, path: str = "") -> str | None:
+    """The field (dotted path) of the first text holding a NUL character, if any."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict | list):
+        for key, item in value.items() if isinstance(value, dict) else enumerate(value):
+            if (found := _nul_at(item, f"{path}.{key}" if path else str(key))) is not None:
+                return found
+    return None
+
+
+class _Parser(Parser):
+    """JSON bodies and query strings without NUL: PostgreSQL cannot store it in text (nor take
+    it as a parameter), so it is refused here, by field, on either database."""
+
+    @staticmethod
+    def _check(data: Any) -> Any:
+        if (field := _nul_at(data)) is not None:
+            raise ServiceError("输入有误", [FieldError(field or "body", "不能包含空字符（NUL）")])
+        return data
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        return self._check(super().parse_body(request))
+
+    def parse_querydict(self, data, list_fields, request) -> Any:
+        return self._check(super().parse_querydict(data, list_fields, request))
+
+
 api = NinjaAPI(
     renderer=_Utf8Renderer(),
+    parser=_Parser(),
     title="civicgrid API",
     version="1",
     description="深圳市社会治理平台 civicgrid 的 JSON 接口（多网合一、一网统管）。",
@@ -98,6 +128,8 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 
 @api.exception_handler(HttpError)
 def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, ServiceError):  # the parser's refusal, which Ninja wraps
+        return _service(request, exc.__cause__)
     return api.create_response(request, error_body(str(exc)), status=exc.status_code)
 
 
