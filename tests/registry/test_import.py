@@ -206,6 +206,20 @@ def test_places_are_located_in_their_grid(tmp_path, grid_point):
     assert Place.objects.filter(name="宝民路边坡1号").count() == 1
 
 
+def test_a_nul_character_in_a_cell_is_a_row_error(tmp_path, grid_point):
+    """PostgreSQL cannot store NUL in text: the row is refused with its column, not the batch."""
+    lon, lat = grid_point()
+    path = write_csv(
+        tmp_path / "places.csv",
+        ["kind", "name", "lon", "lat", "note"],
+        [["边坡", "宝民路边坡1号", lon, lat, ""], ["边坡", "坏\x00名字", lon, lat, ""]],
+    )
+    result = import_file("places", path, actor="test")
+    assert (result.written, result.rejected) == (1, 1)
+    report = result.report_path.read_text(encoding="utf-8-sig")
+    assert "3,name," in report and "空字符" in report
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

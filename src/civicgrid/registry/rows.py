@@ -534,6 +534,19 @@ FAST = {
 _NONE: list = []
 
 
+def _nul_cells(cols: dict[str, list[str]]) -> dict[int, list[tuple[str, str, str]]]:
+    """Row errors for cells holding a NUL character, which PostgreSQL cannot store in text
+    (the COPY of the whole batch would fail). One scan of each column's text finds none."""
+    found: dict[int, list[tuple[str, str, str]]] = {}
+    for name, column in cols.items():
+        if "\x00" in "".join(column):
+            for i, value in enumerate(column):
+                if "\x00" in value:
+                    shown = value.replace("\x00", "\\0")
+                    found.setdefault(i, []).append((name, shown, "不能包含空字符（NUL）"))
+    return found
+
+
 def clean_columns(
     kind: str, lines: list[int], cols: dict[str, list[str]], today: dt.date
 ) -> list[CleanRow]:
@@ -543,9 +556,12 @@ def clean_columns(
     quick = fast(cols, n, today) if fast else [None] * n
     cleaner = CLEANERS[kind]
     names = list(cols)
+    nul = _nul_cells(cols)
     out: list[CleanRow] = []
     for i, (line, values) in enumerate(zip(lines, quick, strict=True)):
-        if values is not None:
+        if i in nul:
+            out.append((line, {}, nul[i], _NONE))
+        elif values is not None:
             out.append((line, values, _NONE, _NONE))
         else:
             c = cleaner({name: cols[name][i] for name in names}, today)
