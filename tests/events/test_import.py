@@ -63,6 +63,20 @@ def test_backlog_imports_with_a_report_of_bad_rows_and_reruns_cleanly(
     assert Event.objects.filter(source_ref__in=["CG-1", "WG-3"]).count() == 2
 
 
+def test_a_nul_character_is_a_row_error(tmp_path, grid_point, small_catalogue):
+    lon, lat = grid_point(GRID)
+    rows = [
+        ["grid", "WG-1", "9801", "垃圾没人清运", lon, lat, "", "", ""],
+        ["grid", "WG-2", "9801", "垃圾\x00没人清运", lon, lat, "", "", ""],
+    ]
+    r = import_events(_file(tmp_path, rows), actor="test")
+    assert (r.created, r.rejected) == (1, 1)
+    report = list(csv.reader(open(r.report_path, encoding="utf-8-sig")))  # noqa: SIM115
+    assert [(row[0], row[1], row[3]) for row in report[1:]] == [
+        ("3", "描述", "不能包含空字符（NUL）")
+    ]
+
+
 def test_the_command_exits_1_when_rows_were_refused(tmp_path, capsys):
     from django.core.management import call_command
 

@@ -67,6 +67,9 @@ def _time(row: dict) -> dt.datetime | None:
 
 
 def _intake(row: dict) -> services.Intake:
+    nul = [k for k, v in row.items() if isinstance(v, str) and "\x00" in v]
+    if nul:  # PostgreSQL cannot store it in text
+        raise ServiceError("输入有误", [FieldError(k, "不能包含空字符（NUL）") for k in nul])
     if not (row.get("source_ref") or "").strip():
         raise ServiceError("输入有误", [FieldError("source_ref", "必填：重复导入靠它识别")])
     return services.Intake(
