@@ -91,3 +91,20 @@ def test_hotspots_command_and_page_show_the_cluster(report, people, client):
     )
     client.force_login(people["citizen"])
     assert client.get("/workbench/hotspots/").status_code == 403
+
+
+def test_hot_issues_star_phones_and_id_numbers_typed_into_the_reports(report, people, client):
+    """Hot issues are read, not acted on: the words come with phones and ID numbers starred
+    for every reader, even a dispatcher who may reveal them on the event itself."""
+    for i in range(3):
+        said = f"宝民社区门口垃圾堆积没人清运，来电人 1381234567{i} 身份证44030619900101123{i}"
+        assert report(description=said).status_code in (200, 201)
+    client.force_login(people["dispatcher"])
+    got = client.get("/api/v1/triage/hotspots?days=7").json()
+    spot = got["items"][0]
+    assert spot["size"] == 3 and "138****567" in spot["representative"]["text"]
+    assert "440306********123" in spot["representative"]["text"]
+    assert all("来电人 138****" in e["title"] for e in spot["events"])
+    page = client.get("/workbench/hotspots/?days=7").content.decode()
+    for body in (json.dumps(got, ensure_ascii=False), page):
+        assert "1381234567" not in body and "4403061990" not in body

@@ -216,3 +216,29 @@ def test_the_dispatch_queue_holds_accepted_and_returned_events(filed, browser_fo
     # a grid worker of the community verifies; a department handler has no such queue
     assert "待核查" in browser_for("grid").get("/workbench/").content.decode()
     assert "待核查" not in browser_for("cg").get("/workbench/").content.decode()
+
+
+def test_numbers_typed_into_the_words_are_starred_for_who_may_not_reveal_them(
+    filed, browser_for, people
+):
+    """A department handler or an operator (no reveal permission) reads phones and ID numbers
+    in titles, descriptions and notes starred, as the reporter's phone is; the centre
+    dispatcher, who may reveal, reads them as written. The title, cut from the description
+    inside the ID number, shows none of its digits either."""
+    said = "来电人 13812345678 身份证440306199001011236 反映楼道堆放杂物"
+    number = filed(category="9802", description=said, reporter_phone="13812345678").number
+    services.act(people["dispatcher"], number, "comment", {"note": "已回电 13812345678"})
+    cg, op, disp = browser_for("cg"), browser_for("operator"), browser_for("dispatcher")
+    shown = {
+        "event page": cg.get(f"/workbench/events/{number}/").content.decode(),
+        "task queue": cg.get("/workbench/?desk=tasks").content.decode(),
+        "caller history": op.get("/workbench/caller?reporter_phone=13812345678").content.decode(),
+    }
+    assert number in shown["task queue"] and number in shown["caller history"]
+    for where, html in shown.items():
+        assert "13812345678" not in html and "4403061990" not in html, where
+        assert "来电人 138****5678 身份证440306*****" in html, where
+    assert "440306********1236" in shown["event page"]
+    assert "已回电 138****5678" in shown["event page"]
+    theirs = disp.get(f"/workbench/events/{number}/").content.decode()
+    assert said in theirs and "已回电 13812345678" in theirs

@@ -94,15 +94,20 @@ def _ref(obj) -> dict | None:
 def event_body(
     event: Event, *, viewer=None, detail: bool = False, openable: set[str] | None = None
 ) -> dict[str, Any]:
-    """The event as every client sees it (DESIGN §11); personal data masked."""
+    """The event as every client sees it (DESIGN §11); personal data masked — in free text too,
+    for viewers who do not read it in clear (``selectors.reads_clear_text``, which says who and
+    why) — and other events named only to those who may open them."""
+    clear = selectors.reads_clear_text(viewer)
+    if openable is None:
+        openable = selectors.similar_openable(viewer, [event])
     body: dict[str, Any] = {
         "number": event.number,
         "status": event.status,
         "status_label": workflow.STATUS_LABELS[event.status],
         "channel": event.channel,
         "source_ref": event.source_ref,
-        "title": event.title,
-        "description": event.description,
+        "title": event.title if clear else selectors.redacted_title(event.title, event.description),
+        "description": selectors.free_text(event.description, clear),
         "category": selectors.category_ref(event.category_id),
         "suggested_category": (
             {"code": event.suggested_category_id, "score": event.suggestion_score}
@@ -127,11 +132,11 @@ def event_body(
         "supervision": event.supervision,
         "problem": event.problem,
         "supporters": event.supporters,
-        "master": event.master.number if event.master_id else None,
+        "master": selectors.master_seen(viewer, event, openable),
         "similar": selectors.similar_seen(viewer, event, openable),
         "on_spot": event.on_spot,
         "evidence": event.evidence,
-        "answer": event.answer,
+        "answer": selectors.free_text(event.answer, clear),
         "rating": event.rating,
         "returned_count": event.returned_count,
         "reopened_count": event.reopened_count,
@@ -146,6 +151,8 @@ def event_body(
         staff = viewer is not None and (
             viewer.is_superuser or bool(set(viewer.roles) - {"citizen"})
         )
+        entries = list(selectors.timeline(event, staff=staff))
+        notes = selectors.timeline_notes(viewer, event, entries, clear=clear)
         body["timeline"] = [
             {
                 "at": t.at,
@@ -157,10 +164,10 @@ def event_body(
                 "from": t.from_status,
                 "to": t.to_status,
                 "department": _ref(t.department),
-                "note": t.note,
+                "note": notes[t.pk],
                 "public": t.public,
             }
-            for t in selectors.timeline(event, staff=staff)
+            for t in entries
         ]
         if staff:
             body["tasks"] = [
@@ -182,12 +189,12 @@ def event_body(
                     "centre": _ref(c.centre),
                     "issued_at": c.issued_at,
                     "on_scene_by": c.on_scene_by,
-                    "instruction": c.instruction,
+                    "instruction": selectors.free_text(c.instruction, clear),
                     "targets": [
                         {
                             "department": _ref(x.department),
                             "arrived_at": x.arrived_at,
-                            "result": x.result,
+                            "result": selectors.free_text(x.result, clear),
                         }
                         for x in c.targets.select_related("department")
                     ],

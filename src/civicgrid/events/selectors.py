@@ -59,11 +59,15 @@ def visible(user, event: Event) -> bool:
     return False
 
 
-def similar_openable(user, events) -> set[str]:
-    """Of these events' suspected duplicates, the numbers this user may open (one query for a
-    whole page): candidates are found across the district, so one may lie in another
+def similar_openable(user, events, extra: set[str] | frozenset = frozenset()) -> set[str]:
+    """Of the events these events point at — their suspected duplicates and the event each was
+    merged into (``master``, read through ``select_related("master")``) — plus ``extra``, the
+    numbers this user may open, in one query for a whole page: duplicates are looked for by
+    distance across the district (DESIGN §6, Duplicates), so one may lie in another
     jurisdiction, whose number is not for this user."""
     numbers = {s["number"] for e in events for s in (e.similar or ())}
+    numbers |= {e.master.number for e in events if e.master_id}
+    numbers |= set(extra)
     if not numbers:
         return set()
     return set(events_for(user).filter(number__in=numbers).values_list("number", flat=True))
@@ -76,6 +80,100 @@ def similar_seen(user, event: Event, openable: set[str] | None = None) -> list[d
     if openable is None:
         openable = similar_openable(user, [event])
     return [s for s in event.similar if s["number"] in openable]
+
+
+def _reported_by(user, event: Event) -> bool:
+    return event.reporter_id is not None and getattr(user, "pk", None) == event.reporter_id
+
+
+def master_seen(user, event: Event, openable: set[str] | None = None) -> str | None:
+    """The number of the event this one was merged into, as this user may read it. Its reporter
+    keeps it — that is how a citizen follows the problem they reported (the public tracking
+    page names it too); anyone else sees it only if they may open that event, since an
+    automatic merge joins events across community boundaries."""
+    if not event.master_id:
+        return None
+    number = event.master.number
+    if _reported_by(user, event):
+        return number
+    if openable is None:
+        openable = similar_openable(user, [event])
+    return number if number in openable else None
+
+
+OTHER_EVENT = "另一事件"  # what a merge note says instead of a number the reader may not open
+
+
+def _linked(entry) -> str | None:
+    """The other event a timeline entry names: the master of a merge, the event merged into
+    this one (a supporter)."""
+    data = entry.data or {}
+    number = data.get("master") if entry.action == "merge" else data.get("merged")
+    return number if isinstance(number, str) and number else None
+
+
+def timeline_notes(user, event: Event, entries, *, clear: bool | None = None) -> dict[int, str]:
+    """Each entry's note (by pk) as this user reads it: a merge or supporter note that names an
+    event the user may not open names no number (one query for the whole timeline; the
+    reporter keeps their master's number, as in :func:`master_seen`), and personal data typed
+    into a note is starred for users who do not read free text in clear
+    (:func:`reads_clear_text`) — the report's own entry repeats the title, starred as one."""
+    entries = list(entries)
+    if clear is None:
+        clear = reads_clear_text(user)
+    linked = {n for t in entries if (n := _linked(t))}
+    keep = similar_openable(user, [], linked) if linked else set()
+    if event.master_id and _reported_by(user, event):
+        keep.add(event.master.number)
+    out = {}
+    for t in entries:
+        note = t.note or ""
+        number = _linked(t)
+        if number and number not in keep:
+            note = note.replace(number, OTHER_EVENT)
+        out[t.pk] = note if clear else redacted_title(note, event.description)
+    return out
+
+
+# --- free text: personal data people type into titles, descriptions and notes ---------------
+
+REVEAL_PERMISSION = "registry.reveal_person"
+
+
+def reads_clear_text(user) -> bool:
+    """Whether this user reads the free text of events (title, description, answer, timeline
+    notes, command instructions and results) as written.
+
+    The rule: those who may reveal a reporter's name and phone (``registry.reveal_person``,
+    the permission :func:`civicgrid.events.services.reveal_reporter` checks — centre
+    dispatchers, grid workers, data stewards, superusers) are the staff who handle the event
+    and call people back; they need the words as written to act (a neighbour's number the
+    caller left, a landlord to ring). Everyone else — operators once the call is taken,
+    department handlers, volunteers, mediators, leaders, auditors, citizens — reads ID
+    numbers, phones and e-mail addresses in free text starred (``pii.redact_text``), as
+    ``reporter_phone`` is. Dashboards and hot issues star the text for everyone: nobody acts
+    from an aggregate, and the event itself is one click away (DESIGN §12)."""
+    if user is None or isinstance(user, str) or not user.is_authenticated:
+        return False
+    return user.has_perm(REVEAL_PERMISSION)  # cached on the user after the first call
+
+
+def free_text(text: str | None, clear: bool) -> str:
+    from civicgrid.accounts import pii
+
+    return (text or "") if clear else pii.redact_text(text or "")
+
+
+def redacted_title(title: str | None, description: str | None) -> str:
+    """The title with personal data starred. A title cut from the description (the intake's
+    first 30 characters) may end inside a number too short to be recognised on its own, so
+    it is cut from the starred description instead."""
+    from civicgrid.accounts import pii
+
+    title, body = title or "", (description or "").lstrip()
+    if title and body.startswith(title):
+        return pii.redact_text(body)[: len(title)]
+    return pii.redact_text(title)
 
 
 def event_for(user, number: str) -> Event:
@@ -260,10 +358,11 @@ FINAL_STATES = ["rejected", "merged", "closed"]
 
 def public_event(number: str) -> Event:
     """An event for the public tracking page, by its number alone: the page shows only its
-    status, deadline, department and public timeline — no personal data, no staff notes."""
+    status, deadline, department and public timeline — no personal data, no staff notes. The
+    description is read (not shown) to star a title cut from it (:func:`redacted_title`)."""
     event = one(
         Event.objects.select_related("category", "department", "master")
-        .defer("reporter_name_enc", "reporter_phone_enc", "description")
+        .defer("reporter_name_enc", "reporter_phone_enc")
         .filter(number=number)
     )
     if event is None:

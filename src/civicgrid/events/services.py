@@ -235,11 +235,11 @@ def _centre_for(places: dict[str, str], level: str) -> str:
 def reveal_reporter(actor, number: str, reason: str) -> dict[str, str]:
     """The reporter's clear name and phone, once, with the reason in the access log."""
     from civicgrid.audit import services as audit
-    from civicgrid.events.selectors import event_for
+    from civicgrid.events.selectors import REVEAL_PERMISSION, event_for
     from civicgrid.registry.services import MIN_REASON
 
     event = event_for(actor, number)
-    if not actor.has_perm("registry.reveal_person"):
+    if not actor.has_perm(REVEAL_PERMISSION):
         from django.core.exceptions import PermissionDenied
 
         raise PermissionDenied("无权查看诉求人完整信息")

@@ -8,10 +8,11 @@ import datetime as dt
 from django.db.models import Q
 from django.utils import timezone
 
+from civicgrid.accounts import pii
 from civicgrid.accounts.scoping import contains
 from civicgrid.core.errors import FieldError, NotFound, ServiceError
 from civicgrid.events.models import Event
-from civicgrid.events.selectors import category_ref, events_for
+from civicgrid.events.selectors import category_ref, events_for, redacted_title
 from civicgrid.geo import selectors as geo
 from civicgrid.triage import hotspots as hot
 
@@ -29,7 +30,10 @@ def hotspots(
 ) -> list[dict]:
     """Hot issues of the last ``days`` days in the user's jurisdiction (or ``region`` inside
     it): open and recent reports (rejected ones excluded, merged duplicates counted — each is
-    one more person with the same problem)."""
+    one more person with the same problem). Words are shown with ID numbers, phones and
+    e-mail addresses starred for every reader, as on the dashboard: hot issues are read, not
+    acted on, and the event page shows the text to those who may read it in clear
+    (``events.selectors.reads_clear_text``)."""
     if not 1 <= days <= MAX_DAYS:
         raise ServiceError("输入有误", [FieldError("days", f"天数应在 1 到 {MAX_DAYS} 之间")])
     if not 1 <= limit <= 100:
@@ -80,7 +84,7 @@ def hotspots(
                 "size": c.size,
                 "growth": c.growth,
                 "category": category_ref(top_cat),
-                "place": info[rep.key][9] or "",
+                "place": pii.redact_text(info[rep.key][9] or ""),
                 "lon": round(sum(m.lon for m in placed) / len(placed), 6) if placed else None,
                 "lat": round(sum(m.lat for m in placed) / len(placed), 6) if placed else None,
                 "first_at": c.members[0].at,
@@ -89,7 +93,7 @@ def hotspots(
                 "events": [
                     {
                         "number": m.key,
-                        "title": info[m.key][1],
+                        "title": redacted_title(info[m.key][1], info[m.key][2]),
                         "status": info[m.key][8],
                         "created_at": m.at,
                     }
@@ -101,6 +105,8 @@ def hotspots(
 
 
 def _shown(row) -> str:
-    """The report's words once: a title cut from the description is not repeated."""
+    """The report's words once (a title cut from the description is not repeated), with
+    personal data starred."""
     title, description = (row[1] or "").strip(), (row[2] or "").strip()
-    return description if description.startswith(title) else f"{title} {description}".strip()
+    text = description if description.startswith(title) else f"{title} {description}".strip()
+    return pii.redact_text(text)

@@ -158,7 +158,9 @@ def track_lookup(request):
 
 def _track_context(request, event, rate_form=None) -> dict:
     """What the public page shows: public entries only, and free text with any phone, ID
-    number or e-mail the citizen or staff wrote into it starred out."""
+    number or e-mail the citizen or staff wrote into it starred out (a title cut from the
+    description, and the report entry that repeats it, starred as the description is, so a
+    number cut short at the title's end shows no digits the description would star)."""
     steps = [
         {
             "at": t.at,
@@ -168,14 +170,14 @@ def _track_context(request, event, rate_form=None) -> dict:
             "action": t.action,
             "to": workflow.STATUS_LABELS.get(t.to_status, t.to_status),
             "department": t.department.name if t.department_id else "",
-            "note": pii.redact_text(t.note),
+            "note": event_selectors.redacted_title(t.note, event.description),
         }
         for t in event_selectors.timeline(event, staff=False)
     ]
     known = request.session.get("filed", {}).get(event.number, "")
     return {
         "event": event,
-        "title": pii.redact_text(event.title),
+        "title": event_selectors.redacted_title(event.title, event.description),
         "answer": pii.redact_text(event.answer),
         "status_label": workflow.STATUS_LABELS[event.status],
         "steps": steps,

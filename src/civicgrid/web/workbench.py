@@ -171,22 +171,38 @@ def _event_context(request, event, error: ServiceError | None = None, revealed=N
     ]
     departments = accounts.departments_for(user).exclude(kind="centre")
     region = geo.get_region(event.grid_code) if event.grid_code else None
+    # free text as this user may read it (selectors.reads_clear_text), other events named only
+    # when the user may open them
+    clear = selectors.reads_clear_text(user)
+    openable = selectors.similar_openable(user, [event])
+    entries = list(selectors.timeline(event, staff=True))
+    notes = selectors.timeline_notes(user, event, entries, clear=clear)
+    commands = list(event.commands.select_related("centre").prefetch_related("targets__department"))
+    for c in commands:
+        c.instruction = selectors.free_text(c.instruction, clear)
+        for x in c.targets.all():
+            x.result = selectors.free_text(x.result, clear)
     return {
         "event": event,
+        "title": event.title if clear else selectors.redacted_title(event.title, event.description),
+        "description": selectors.free_text(event.description, clear),
+        "answer": selectors.free_text(event.answer, clear),
+        "master": selectors.master_seen(user, event, openable),
         "status_label": workflow.STATUS_LABELS[event.status],
-        "similar": selectors.similar_seen(user, event),
+        "similar": selectors.similar_seen(user, event, openable),
         "timeline": [
             {
                 "entry": t,
+                "note": notes[t.pk],
                 "label": workflow.ACTIONS[t.action].label
                 if t.action in workflow.ACTIONS
                 else forms.ENTRY_LABELS.get(t.action, t.action),
                 "to": workflow.STATUS_LABELS.get(t.to_status, t.to_status),
             }
-            for t in selectors.timeline(event, staff=True)
+            for t in entries
         ],
         "tasks": event.tasks.select_related("department"),
-        "commands": event.commands.select_related("centre").prefetch_related("targets__department"),
+        "commands": commands,
         "actions": actions,
         "error": error,
         "error_allowed": [

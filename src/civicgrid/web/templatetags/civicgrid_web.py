@@ -24,3 +24,15 @@ def patrols(user) -> bool:
 @register.filter
 def get(mapping, key):
     return mapping.get(key, "") if mapping else ""
+
+
+@register.filter
+def title_for(event, user) -> str:
+    """The event's title as this user may read it: personal data typed into it starred unless
+    the user reads free text in clear (``events.selectors.reads_clear_text``; the permission
+    check is cached on the user, so a list costs no query per row)."""
+    from civicgrid.events import selectors
+
+    if selectors.reads_clear_text(user):
+        return event.title
+    return selectors.redacted_title(event.title, event.description)
