@@ -2,12 +2,13 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from civicgrid.core.api import api
 
-admin.site.site_header = "civicgrid 社会治理平台管理"
+admin.site.site_header = _("civicgrid 社会治理平台管理")
 admin.site.site_title = "civicgrid"
-admin.site.index_title = "数据管理"
+admin.site.index_title = _("数据管理")
 
 urlpatterns = [
     path("api/v1/", api.urls),

@@ -81,3 +81,34 @@ def test_dashboard_shows_the_apis_numbers(served_with_history, page):
     sub = _api(page, f"/api/v1/metrics?region={busiest['key']}&from={first}&to={last}")
     assert int(value) == sub["total"]["accepted"] == busiest["accepted"]
     assert json.dumps(sub["region"], ensure_ascii=False).count(busiest["name"]) == 1
+
+
+def test_dashboard_in_english_when_chosen(served_with_history, page):
+    """The words the script writes come from the page, so they follow the chosen language;
+    the numbers are the same API's."""
+    base = served_with_history
+    _login(page, base, "/dashboard/")
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": base}])
+    page.goto(f"{base}/dashboard/")
+    page.wait_for_selector("body[data-dashboard=ready]", timeout=30_000)
+    tiles = page.locator("#tiles").inner_text()
+    for text in ("Events accepted", "Closure rate", "Average handling time", "vs previous period"):
+        assert text in tiles, text
+    assert page.locator("#dash-status").inner_text().startswith("Period ")
+    assert page.locator("#map-kpi-name").inner_text() == "Closure rate"
+    assert page.locator("#child-table th").first.inner_text() == "Name"
+    assert page.locator("#overdue th").first.inner_text() == "Number"
+    pie = page.evaluate(
+        "() => echarts.getInstanceByDom(document.getElementById('chart-channel'))"
+        ".getOption().series[0]"
+    )
+    assert pie["name"] == "Events accepted"
+    assert "12345 hotline" in {d["name"] for d in pie["data"]}
+    shown = page.locator("main").inner_text()
+    for text in ("受理量", "结案率", "较上期", "统计区间", "名称", "编号", "12345热线"):
+        assert text not in shown, text
+    first = page.input_value("input[name=from]")
+    last = page.input_value("input[name=to]")
+    body = _api(page, f"/api/v1/metrics?region=440300&from={first}&to={last}&group_by=channel")
+    assert "12345热线" in {r["name"] for r in body["items"]}  # the API stays Chinese
+    screenshot(page, "dashboard-city-en")

@@ -254,9 +254,14 @@ def _names(group: str, keys: list[str]) -> dict[str, str]:
 
         return dict(Category.objects.filter(code__in=keys).values_list("code", "name"))
     if group == "channel":
+        from django.utils import translation
+
         from civicgrid.events.models import Channel
 
-        return dict(Channel.choices)
+        # the labels are lazy (pages show them in the reader's language); the API and the
+        # reports name channels in Chinese whatever language the caller chose
+        with translation.override("zh-hans"):
+            return {value: str(label) for value, label in Channel.choices}
     return {}
 
 

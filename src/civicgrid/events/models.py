@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class WorkDay(models.Model):
@@ -38,17 +39,17 @@ class WorkDay(models.Model):
 
 
 class IntakeType(models.TextChoices):
-    CONSULT = "咨询", "咨询"
-    HELP = "求助", "求助"
-    COMPLAINT = "投诉", "投诉"
-    REPORT = "举报", "举报"
-    SUGGESTION = "意见建议", "意见建议"
+    CONSULT = "咨询", _("咨询")
+    HELP = "求助", _("求助")
+    COMPLAINT = "投诉", _("投诉")
+    REPORT = "举报", _("举报")
+    SUGGESTION = "意见建议", _("意见建议")
 
 
 class Urgency(models.TextChoices):
-    NORMAL = "normal", "一般"
-    URGENT = "urgent", "紧急"
-    EMERGENCY = "emergency", "特急"
+    NORMAL = "normal", _("一般")
+    URGENT = "urgent", _("紧急")
+    EMERGENCY = "emergency", _("特急")
 
 
 class Category(models.Model):
@@ -144,28 +145,28 @@ class RoutingRule(models.Model):
 
 
 class Channel(models.TextChoices):
-    HOTLINE = "hotline", "12345热线"
-    CITY_MGMT = "city_mgmt", "数字城管"
-    GRID = "grid", "网格巡查"
-    HALL = "hall", "窗口来访"
-    MINIPROGRAM = "miniprogram", "小程序"
-    WEB = "web", "网站"
+    HOTLINE = "hotline", _("12345热线")
+    CITY_MGMT = "city_mgmt", _("数字城管")
+    GRID = "grid", _("网格巡查")
+    HALL = "hall", _("窗口来访")
+    MINIPROGRAM = "miniprogram", _("小程序")
+    WEB = "web", _("网站")
     OPEN311 = "open311", "Open311"
-    SENSOR = "sensor", "物联感知"
-    UPPER = "upper", "上级交办"
+    SENSOR = "sensor", _("物联感知")
+    UPPER = "upper", _("上级交办")
 
 
 STATUS_CHOICES = [
-    ("reported", "待受理"),
-    ("accepted", "已立案"),
-    ("rejected", "不予受理"),
-    ("merged", "已合并"),
-    ("dispatched", "已派遣"),
-    ("in_progress", "处置中"),
-    ("returned", "已退单"),
-    ("resolved", "处置完成"),
-    ("verified", "已核查"),
-    ("closed", "已结案"),
+    ("reported", _("待受理")),
+    ("accepted", _("已立案")),
+    ("rejected", _("不予受理")),
+    ("merged", _("已合并")),
+    ("dispatched", _("已派遣")),
+    ("in_progress", _("处置中")),
+    ("returned", _("已退单")),
+    ("resolved", _("处置完成")),
+    ("verified", _("已核查")),
+    ("closed", _("已结案")),
 ]
 
 
@@ -249,7 +250,12 @@ class Event(models.Model):
         "督办",
         max_length=8,
         blank=True,
-        choices=[("", "无"), ("reminded", "已催办"), ("yellow", "黄牌"), ("red", "红牌")],
+        choices=[
+            ("", _("无")),
+            ("reminded", _("已催办")),
+            ("yellow", _("黄牌")),
+            ("red", _("红牌")),
+        ],
     )
     problem = models.BooleanField("问题工单", default=False)
     returned_count = models.PositiveIntegerField("退单次数", default=0)
@@ -274,7 +280,7 @@ class Event(models.Model):
         "评价",
         max_length=12,
         blank=True,
-        choices=[("satisfied", "满意"), ("basic", "基本满意"), ("unsatisfied", "不满意")],
+        choices=[("satisfied", _("满意")), ("basic", _("基本满意")), ("unsatisfied", _("不满意"))],
     )
     # when
     created_at = models.DateTimeField("登记时间", db_index=True)
@@ -351,11 +357,11 @@ class Task(models.Model):
         max_length=12,
         db_index=True,
         choices=[
-            ("pending", "待签收"),
-            ("signed", "处置中"),
-            ("returned", "已退回"),
-            ("resolved", "已办结"),
-            ("cancelled", "已撤销"),
+            ("pending", _("待签收")),
+            ("signed", _("处置中")),
+            ("returned", _("已退回")),
+            ("resolved", _("已办结")),
+            ("cancelled", _("已撤销")),
         ],
     )
     dispatched_at = models.DateTimeField("派遣时间")
@@ -367,7 +373,12 @@ class Task(models.Model):
         "延期",
         max_length=10,
         blank=True,
-        choices=[("", "无"), ("requested", "申请中"), ("granted", "已批准"), ("refused", "未批准")],
+        choices=[
+            ("", _("无")),
+            ("requested", _("申请中")),
+            ("granted", _("已批准")),
+            ("refused", _("未批准")),
+        ],
     )
     extension_limit = models.CharField("延期时长", max_length=8, blank=True)
     extension_reason = models.CharField("延期理由", max_length=200, blank=True)

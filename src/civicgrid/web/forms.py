@@ -8,6 +8,7 @@ import uuid
 
 from django import forms
 from django.core import signing
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from civicgrid.events import services, workflow
@@ -167,21 +168,32 @@ class GridReportForm(LocationMixin):
 
 class RateForm(forms.Form):
     code = forms.CharField(max_length=16, label=_("查询码"))
-    rating = forms.ChoiceField(choices=list(workflow.RATINGS.items()), label=_("评价"))
+    rating = forms.ChoiceField(
+        choices=[(k, _(v)) for k, v in workflow.RATINGS.items()], label=_("评价")
+    )
     note = forms.CharField(
         required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}), label=_("意见")
     )
 
 
-# Timeline rows that are not workflow actions (intake, supervision, merging).
+# Timeline rows that are not workflow actions (intake, supervision, merging); the API names
+# them as written here, the pages through entry_label().
 ENTRY_LABELS = {
-    "report": "登记",
-    "answer": "当场答复办结",
-    "close_on_spot": "即巡即办",
-    "yellow_card": "黄牌督办",
-    "red_card": "红牌督办",
-    "supporter": "附议",
+    "report": gettext_noop("登记"),
+    "answer": gettext_noop("当场答复办结"),
+    "close_on_spot": gettext_noop("即巡即办"),
+    "yellow_card": gettext_noop("黄牌督办"),
+    "red_card": gettext_noop("红牌督办"),
+    "supporter": gettext_noop("附议"),
 }
+
+
+def entry_label(action: str, default: str = "") -> str:
+    """A timeline row's name in the reader's language: a workflow action or one of the rows
+    above (``default`` for anything else)."""
+    if action in workflow.ACTIONS:
+        return workflow.action_label(action)
+    return gettext(ENTRY_LABELS[action]) if action in ENTRY_LABELS else default
 
 
 # What each workflow action asks for on the event page (beyond the action itself).

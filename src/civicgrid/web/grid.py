@@ -90,6 +90,6 @@ def home(request):
     messages.success(
         request,
         _("已上报 %(number)s：%(status)s")
-        % {"number": event.number, "status": workflow.STATUS_LABELS[event.status]},
+        % {"number": event.number, "status": workflow.status_label(event.status)},
     )
     return redirect("web:grid")

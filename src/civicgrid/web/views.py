@@ -164,11 +164,9 @@ def _track_context(request, event, rate_form=None) -> dict:
     steps = [
         {
             "at": t.at,
-            "label": workflow.ACTIONS[t.action].label
-            if t.action in workflow.ACTIONS
-            else forms.ENTRY_LABELS.get(t.action, ""),
+            "label": forms.entry_label(t.action),
             "action": t.action,
-            "to": workflow.STATUS_LABELS.get(t.to_status, t.to_status),
+            "to": workflow.status_label(t.to_status),
             "department": t.department.name if t.department_id else "",
             "note": event_selectors.redacted_title(t.note, event.description),
         }
@@ -179,9 +177,11 @@ def _track_context(request, event, rate_form=None) -> dict:
         "event": event,
         "title": event_selectors.redacted_title(event.title, event.description),
         "answer": pii.redact_text(event.answer),
-        "status_label": workflow.STATUS_LABELS[event.status],
+        "status_label": workflow.status_label(event.status),
         "steps": steps,
-        "rating_label": workflow.RATINGS.get(event.rating, ""),
+        "rating_label": _(workflow.RATINGS[event.rating])
+        if event.rating in workflow.RATINGS
+        else "",
         "can_rate": event.status == "closed" and not event.rated_this_closure,
         "rate_form": rate_form or forms.RateForm(initial={"code": known}),
     }

@@ -37,7 +37,7 @@ def home(request):
     if current and current not in selectors.DESKS:
         current = names[0] if names else ""
     desks = [
-        {"code": n, "label": selectors.DESKS[n], "count": selectors.desk(user, n).count()}
+        {"code": n, "label": _(selectors.DESKS[n]), "count": selectors.desk(user, n).count()}
         for n in names
     ]
     page = None
@@ -46,7 +46,7 @@ def home(request):
     context = {
         "desks": desks,
         "current": current,
-        "current_label": selectors.DESKS.get(current, ""),
+        "current_label": _(selectors.DESKS[current]) if current else "",
         "page": page,
         "can_intake": bool(user.is_superuser or INTAKE_ROLES & set(user.roles)),
         "labels": workflow.STATUS_LABELS,
@@ -130,7 +130,7 @@ def intake(request):
         _("已登记 %(number)s（%(status)s）。请告知诉求人：编号 %(number)s，查询码 %(code)s。")
         % {
             "number": event.number,
-            "status": workflow.STATUS_LABELS[event.status],
+            "status": workflow.status_label(event.status),
             "code": guards.tracking_code(event.number),
         },
     )
@@ -164,7 +164,7 @@ def _event_context(request, event, error: ServiceError | None = None, revealed=N
     actions = [
         {
             "code": a,
-            "label": workflow.ACTIONS[a].label,
+            "label": workflow.action_label(a),
             "fields": forms.ACTION_FIELDS.get(a, ()),
         }
         for a in allowed
@@ -188,16 +188,14 @@ def _event_context(request, event, error: ServiceError | None = None, revealed=N
         "description": selectors.free_text(event.description, clear),
         "answer": selectors.free_text(event.answer, clear),
         "master": selectors.master_seen(user, event, openable),
-        "status_label": workflow.STATUS_LABELS[event.status],
+        "status_label": workflow.status_label(event.status),
         "similar": selectors.similar_seen(user, event, openable),
         "timeline": [
             {
                 "entry": t,
                 "note": notes[t.pk],
-                "label": workflow.ACTIONS[t.action].label
-                if t.action in workflow.ACTIONS
-                else forms.ENTRY_LABELS.get(t.action, t.action),
-                "to": workflow.STATUS_LABELS.get(t.to_status, t.to_status),
+                "label": forms.entry_label(t.action, t.action),
+                "to": workflow.status_label(t.to_status),
             }
             for t in entries
         ],
@@ -206,13 +204,13 @@ def _event_context(request, event, error: ServiceError | None = None, revealed=N
         "actions": actions,
         "error": error,
         "error_allowed": [
-            f"{workflow.ACTIONS[a].label}（{a}）"
+            f"{workflow.action_label(a)}（{a}）"
             for a in (error.extra.get("allowed", []) if error else [])
         ],
         "leaves": forms.leaf_choices(),
         "departments": departments,
-        "reasons": workflow.RETURN_REASONS,
-        "ratings": workflow.RATINGS,
+        "reasons": {k: _(v) for k, v in workflow.RETURN_REASONS.items()},
+        "ratings": {k: _(v) for k, v in workflow.RATINGS.items()},
         "grid": region,
         "revealed": revealed,
         "can_reveal": user.has_perm("registry.reveal_person")
@@ -256,7 +254,7 @@ def act(request, number: str):
             return _missing(request, number)
         context = _event_context(request, found, error=exc)
         return render(request, "web/workbench/event.html", context, status=exc.status)
-    label = workflow.ACTIONS[action].label
+    label = workflow.action_label(action)
     messages.success(request, _("已%(action)s") % {"action": label})
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):

@@ -10,25 +10,26 @@
   var mapEl = document.getElementById("dash-map");
   var region = form.elements.region.value;
   var childLevel = mapEl.dataset.childLevel;
-  var TILES = [
-    ["accepted", "受理量"], ["on_spot", "自行处置数"], ["due", "应结案数"], ["closed", "结案数"],
-    ["completion_rate", "结案率"], ["on_time_rate", "按期结案率"],
-    ["avg_working_days", "平均处置用时"], ["fastest_seconds", "最快用时"],
-    ["satisfaction_rate", "满意率"], ["response_rate", "响应率"],
-    ["returned_rate", "退单率"], ["reopened_rate", "发回重办率"]
-  ];
+  // every word the script writes comes from the page, in the reader's language (analytics/views.py)
+  var T = JSON.parse(document.getElementById("dash-text").textContent);
+  function say(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (m, k) { return k in values ? values[k] : m; });
+  }
+  var TILES = ["accepted", "on_spot", "due", "closed", "completion_rate", "on_time_rate",
+    "avg_working_days", "fastest_seconds", "satisfaction_rate", "response_rate",
+    "returned_rate", "reopened_rate"].map(function (k) { return [k, T.tiles[k]]; });
   var LOWER_BETTER = { avg_working_days: 1, fastest_seconds: 1, returned_rate: 1, reopened_rate: 1 };
   var charts = {};
 
   function fmt(key, v) {
     if (v === null || v === undefined) { return "—"; }
     if (/_rate$/.test(key)) { return (v * 100).toFixed(2) + "%"; }
-    if (key === "avg_working_days") { return v.toFixed(2) + " 天"; }
+    if (key === "avg_working_days") { return say(T.units.days, { n: v.toFixed(2) }); }
     if (key === "fastest_seconds") {
-      if (v < 60) { return Math.round(v) + " 秒"; }
-      if (v < 3600) { return Math.round(v / 60) + " 分钟"; }
-      if (v < 86400) { return (v / 3600).toFixed(1) + " 小时"; }
-      return (v / 86400).toFixed(1) + " 天";
+      if (v < 60) { return say(T.units.seconds, { n: Math.round(v) }); }
+      if (v < 3600) { return say(T.units.minutes, { n: Math.round(v / 60) }); }
+      if (v < 86400) { return say(T.units.hours, { n: (v / 3600).toFixed(1) }); }
+      return say(T.units.days, { n: (v / 86400).toFixed(1) });
     }
     return String(v);
   }
@@ -60,9 +61,10 @@
     if (cur === null || before === null || cur === undefined || before === undefined) { return ""; }
     var d = cur - before;
     var better = LOWER_BETTER[key] ? d < 0 : d > 0;
-    var text = /_rate$/.test(key) ? (d * 100).toFixed(2) + "个百分点" : (Math.round(d * 100) / 100);
+    var text = /_rate$/.test(key) ? say(T.units.points, { n: (d * 100).toFixed(2).replace("-", "") })
+      : String(Math.round(d * 100) / 100).replace("-", "");
     return '<span class="' + (d === 0 ? "" : better ? "up" : "down") + '">' + (d >= 0 ? "↑" : "↓") +
-      String(text).replace("-", "") + "</span>";
+      esc(text) + "</span>";
   }
 
   function drawTiles(body) {
@@ -70,9 +72,10 @@
     el.innerHTML = TILES.map(function (t) {
       var k = t[0], v = body.total[k];
       return '<div class="kpi-tile" data-kpi="' + k + '" data-value="' + (v === null ? "" : v) + '">' +
-        '<span class="l">' + t[1] + '</span><span class="v">' + fmt(k, v) + "</span>" +
-        '<span class="t">较上期 ' + trend(v, body.previous[k], k) + " · 较去年同期 " +
-        trend(v, body.last_year[k], k) + "</span></div>";
+        '<span class="l">' + esc(t[1]) + '</span><span class="v">' + esc(fmt(k, v)) + "</span>" +
+        '<span class="t">' + say(esc(T.compare), { previous: trend(v, body.previous[k], k),
+                                                   last_year: trend(v, body.last_year[k], k) }) +
+        "</span></div>";
     }).join("");
   }
 
@@ -81,14 +84,14 @@
     chart("chart-trend").setOption({
       animation: false,
       tooltip: { trigger: "axis" },
-      legend: { data: ["受理量", "结案率", "按期结案率", "满意率"] },
+      legend: { data: [T.tiles.accepted, T.tiles.completion_rate, T.tiles.on_time_rate, T.tiles.satisfaction_rate] },
       xAxis: { type: "category", data: months },
-      yAxis: [{ type: "value", name: "件" }, { type: "value", name: "%", max: 100 }],
+      yAxis: [{ type: "value", name: T.units.axis_events }, { type: "value", name: "%", max: 100 }],
       series: [
-        { name: "受理量", type: "bar", data: body.items.map(function (r) { return r.accepted; }) },
-        { name: "结案率", type: "line", yAxisIndex: 1, data: body.items.map(function (r) { return pct(r.completion_rate); }) },
-        { name: "按期结案率", type: "line", yAxisIndex: 1, data: body.items.map(function (r) { return pct(r.on_time_rate); }) },
-        { name: "满意率", type: "line", yAxisIndex: 1, data: body.items.map(function (r) { return pct(r.satisfaction_rate); }) }
+        { name: T.tiles.accepted, type: "bar", data: body.items.map(function (r) { return r.accepted; }) },
+        { name: T.tiles.completion_rate, type: "line", yAxisIndex: 1, data: body.items.map(function (r) { return pct(r.completion_rate); }) },
+        { name: T.tiles.on_time_rate, type: "line", yAxisIndex: 1, data: body.items.map(function (r) { return pct(r.on_time_rate); }) },
+        { name: T.tiles.satisfaction_rate, type: "line", yAxisIndex: 1, data: body.items.map(function (r) { return pct(r.satisfaction_rate); }) }
       ]
     }, true);
   }
@@ -103,7 +106,7 @@
       grid: { left: 110 },
       xAxis: { type: "value" },
       yAxis: { type: "category", data: items.map(function (r) { return r.name; }) },
-      series: [{ name: "受理量", type: "bar", data: items.map(function (r) { return r.accepted; }) }]
+      series: [{ name: T.tiles.accepted, type: "bar", data: items.map(function (r) { return r.accepted; }) }]
     }, true);
   }
 
@@ -112,8 +115,8 @@
       animation: false,
       tooltip: { trigger: "item" },
       series: [{
-        name: "受理量", type: "pie", radius: ["35%", "65%"],
-        data: body.items.map(function (r) { return { name: r.name, value: r.accepted }; })
+        name: T.tiles.accepted, type: "pie", radius: ["35%", "65%"],
+        data: body.items.map(function (r) { return { name: T.channels[r.key] || r.name, value: r.accepted }; })
       }]
     }, true);
   }
@@ -148,7 +151,7 @@
         },
         onEachFeature: function (f, lyr) {
           var r = byCode[f.properties.code];
-          lyr.bindTooltip(asText(f.properties.name + "：" + fmt(key, r ? r[key] : null)), { sticky: true });
+          lyr.bindTooltip(asText(say(T.tooltip, { name: f.properties.name, value: fmt(key, r ? r[key] : null) })), { sticky: true });
           lyr.on("click", function () {
             window.location.href = "?" + qs({ region: f.properties.code, from: form.elements.from.value,
                                              to: form.elements.to.value });
@@ -162,8 +165,8 @@
 
   function drawChildTable(body) {
     var cols = ["accepted", "due", "completion_rate", "on_time_rate", "avg_working_days", "satisfaction_rate"];
-    var head = "<thead><tr><th>名称</th>" + cols.map(function (c) {
-      return "<th>" + TILES.filter(function (t) { return t[0] === c; })[0][1] + "</th>";
+    var head = "<thead><tr><th>" + esc(T.columns.name) + "</th>" + cols.map(function (c) {
+      return "<th>" + esc(T.tiles[c]) + "</th>";
     }).join("") + "</tr></thead>";
     var rows = body.items.map(function (r) {
       return '<tr data-key="' + esc(r.key) + '"><td><a href="?' + esc(qs({ region: r.key })) + '">' + esc(r.name) + "</a></td>" +
@@ -177,10 +180,12 @@
   }
 
   function drawWatch(body) {
-    var SUP = { yellow: "黄牌", red: "红牌", reminded: "已催办", "": "" };
+    var SUP = T.supervision, C = T.columns;
+    var head = [C.number, C.title, C.category, C.department, C.deadline, C.supervision]
+      .map(function (c) { return "<th>" + esc(c) + "</th>"; }).join("");
     function table(id, items) {
       document.getElementById(id).innerHTML =
-        "<thead><tr><th>编号</th><th>标题</th><th>事项</th><th>责任单位</th><th>时限</th><th>督办</th></tr></thead><tbody>" +
+        "<thead><tr>" + head + "</tr></thead><tbody>" +
         items.map(function (e) {
           return "<tr><td>" + esc(e.number) + "</td><td>" + esc(e.title) + "</td><td>" + esc(e.category) +
             "</td><td>" + esc(e.department) + "</td><td>" + esc((e.deadline || "").slice(0, 16).replace("T", " ")) +
@@ -189,8 +194,8 @@
     }
     table("overdue", body.overdue);
     table("problem", body.problem);
-    document.getElementById("overdue-count").textContent = body.overdue_count + " 件";
-    document.getElementById("problem-count").textContent = body.problem_count + " 件";
+    document.getElementById("overdue-count").textContent = say(T.units.events, { n: body.overdue_count });
+    document.getElementById("problem-count").textContent = say(T.units.events, { n: body.problem_count });
   }
 
   function drawHot(from, to) {
@@ -204,7 +209,7 @@
         document.getElementById("hot").innerHTML = items.slice(0, 10).map(function (h) {
           var label = h.title || h.name || h.category || h.label || h.key || "";
           var n = h.count !== undefined ? h.count : (h.events !== undefined ? h.events : "");
-          return "<li>" + esc(label) + (n !== "" ? "（" + esc(n) + " 件）" : "") + "</li>";
+          return "<li>" + esc(label) + (n !== "" ? esc(say(T.units.hot_events, { n: n })) : "") + "</li>";
         }).join("");
         document.getElementById("hot-card").hidden = false;
       })
@@ -220,7 +225,7 @@
 
   function load() {
     var from = form.elements.from.value, to = form.elements.to.value, key = form.elements.kpi.value;
-    status.textContent = "加载中…";
+    status.textContent = T.loading;
     document.body.dataset.dashboard = "loading";
     var jobs = [
       metrics("", from, to).then(drawTiles),
@@ -237,10 +242,10 @@
       document.getElementById("child-table").closest(".dash-card").hidden = true;
     }
     return Promise.all(jobs).then(function () {
-      status.textContent = "统计区间 " + from + " 至 " + to;
+      status.textContent = say(T.period, { from: from, to: to });
       document.body.dataset.dashboard = "ready";
     }).catch(function (err) {
-      status.textContent = "加载失败：" + err.message;
+      status.textContent = say(T.failed, { error: err.message });
       document.body.dataset.dashboard = "error";
     });
   }
