@@ -180,6 +180,12 @@ def test_a_hotline_call_or_a_grid_finding_needs_its_tracking_code(filed, people)
     assert Client().get(f"/open311/v2/requests/{call.number}.json").status_code == 404
     public = filed(None, channel="web", category="9902", title="夜间施工噪声")
     assert Client().get(f"/track/{public.number}").status_code == 200
+    # the workbench links the public page only where it opens by number
+    staff = Client()
+    staff.force_login(people["dispatcher"])
+    for event, linked in ((call, False), (public, True)):
+        page = staff.get(f"/workbench/events/{event.number}/").content.decode()
+        assert (f'href="/track/{event.number}"' in page) is linked
 
 
 def test_a_number_that_is_not_a_number_is_a_404_not_an_error():

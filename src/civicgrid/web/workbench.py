@@ -18,6 +18,7 @@ from civicgrid.accounts import selectors as accounts
 from civicgrid.accounts.auth import staff_required
 from civicgrid.core.errors import NotFound, ServiceError
 from civicgrid.events import selectors, services, workflow
+from civicgrid.events.catalogue import is_public
 from civicgrid.geo import selectors as geo
 from civicgrid.web import forms, guards
 
@@ -215,7 +216,10 @@ def _event_context(request, event, error: ServiceError | None = None, revealed=N
         "revealed": revealed,
         "can_reveal": user.has_perm("registry.reveal_person")
         and bool(event.reporter_name or event.reporter_phone),
-        "track_url": reverse("web:track", args=[event.number]),
+        # the public page opens by number alone only for a public event (else with its code)
+        "track_url": reverse("web:track", args=[event.number])
+        if is_public(event.channel, event.intake_type)
+        else "",
     }
 
 
