@@ -156,6 +156,17 @@ def test_post_carries_attributes_address_id_less_and_media_url(post311, attribut
     ]
 
 
+def test_a_note_cut_inside_a_number_shows_none_of_its_digits(post311, client):
+    """The report entry repeats the title, cut from the description at 30 characters: a number
+    cut short there is starred as in the description, as on the tracking page."""
+    text = "我家电话13812345678，身份证号440306199001011236，门口井盖缺失"
+    number = post311(description=text).json()[0]["service_request_id"]
+    body = client.get(f"/open311/v2/requests/{number}.json?extensions=true").json()[0]
+    notes = " ".join(n["description"] for n in body["notes"])
+    assert "4403061990" not in notes and "13812345678" not in notes, notes
+    assert "138****5678" in notes
+
+
 def _count() -> int:
     return Event.objects.count() + ServiceRequest.objects.count()
 

@@ -23,7 +23,7 @@ from civicgrid.events import workflow
 from civicgrid.events.catalogue import CONFIDENTIAL_TYPES, PUBLIC_CHANNELS
 from civicgrid.events.catalogue_selectors import catalogue
 from civicgrid.events.models import Event, TimelineEntry
-from civicgrid.events.selectors import department_ref
+from civicgrid.events.selectors import department_ref, redacted_title
 from civicgrid.open311 import georeport as gr
 from civicgrid.open311.models import ApiKey, ServiceAttribute, ServiceRequest
 
@@ -222,7 +222,9 @@ def request_body(event: Event, *, extensions: bool = False) -> dict[str, Any]:
         body["notes"] = [
             {
                 "datetime": _local(t.at),
-                "description": pii.redact_text(t.note),
+                # as on the tracking page: the report entry repeats a title cut from the
+                # description, which may end inside a number too short to recognise
+                "description": redacted_title(t.note, event.description),
                 "type": _label(t.action),
                 "status": status_of(t.to_status) if t.to_status else None,
             }
