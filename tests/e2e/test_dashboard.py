@@ -3,6 +3,7 @@ every number shown equals the metrics API's."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -70,6 +71,14 @@ def test_dashboard_shows_the_apis_numbers(served_with_history, page):
         cell = page.locator(f"#child-table tr[data-key='{r['key']}'] td[data-kpi=accepted]")
         assert cell.inner_text() == str(r["accepted"])
     assert int(page.get_attribute("#dash-map", "data-features")) >= 9
+    # hot issues: each cluster's representative words and its size, as the API gives them
+    days = (dt.date.fromisoformat(last) - dt.date.fromisoformat(first)).days + 1
+    hot = _api(page, f"/api/v1/triage/hotspots?days={days}&region=440300") if days <= 90 else {}
+    if hot.get("items"):
+        top, shown = hot["items"][0], page.locator("#hot li").all_inner_texts()
+        assert len(shown) == min(len(hot["items"]), 10) and "object" not in " ".join(shown)
+        assert str(top["size"]) in shown[0]
+        assert top["category"] is None or top["category"]["name"] in shown[0]
     screenshot(page, "dashboard-city")
     # drill down to the busiest district from the table
     busiest = max(districts["items"], key=lambda r: r["accepted"])

@@ -206,10 +206,13 @@
       .then(function (b) {
         var items = (b && b.items) || [];
         if (!items.length) { return; }
+        // a cluster (triage.selectors.hotspots): its class, its representative words (starred
+        // by the API), and how many reports it holds
         document.getElementById("hot").innerHTML = items.slice(0, 10).map(function (h) {
-          var label = h.title || h.name || h.category || h.label || h.key || "";
-          var n = h.count !== undefined ? h.count : (h.events !== undefined ? h.events : "");
-          return "<li>" + esc(label) + (n !== "" ? esc(say(T.units.hot_events, { n: n })) : "") + "</li>";
+          var text = (h.representative && h.representative.text) || "";
+          if (text.length > 40) { text = text.slice(0, 40) + "…"; }
+          var label = (h.category && h.category.name ? h.category.name + " · " : "") + text;
+          return "<li>" + esc(label) + esc(say(T.units.hot_events, { n: h.size })) + "</li>";
         }).join("");
         document.getElementById("hot-card").hidden = false;
       })
