@@ -284,6 +284,19 @@ def test_a_rule_routing_outside_the_events_area_leaves_it_for_the_dispatcher(rep
     assert not Outbox.objects.filter(event=event, done_at=None).exists()
 
 
+def test_the_intake_answer_carries_the_tracking_code_for_the_citizen(report):
+    """A hotline call is not public: the caller follows it with number and code, which the
+    system that filed it (12345, a mini-program) passes on."""
+    from django.test import Client
+
+    from civicgrid.web import guards
+
+    body = report("operator", category="9802").json()
+    assert body["tracking_code"] == guards.tracking_code(body["number"])
+    assert Client().get(f"/track/{body['number']}").status_code == 404
+    assert Client().get(f"/track/{body['number']}?code={body['tracking_code']}").status_code == 200
+
+
 def test_a_nul_character_is_a_field_error_on_every_database(report, clients):
     """PostgreSQL cannot store NUL in text: refused up front, with the field, not a 500."""
     r = report("grid", category="9801", description="井盖\x00丢失")

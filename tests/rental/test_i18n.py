@@ -50,7 +50,7 @@ def test_a_report_from_the_scan_page_says_so_in_the_chosen_language(rental):
     r = client.post(f"/q/{code}", body)
     number = Event.objects.order_by("-id").first().number
     html = r.content.decode()
-    assert r.status_code == 200 and f"We have received your report, number {number}." in html
+    assert r.status_code == 200 and f"We have received your report, number {number}," in html
     assert "已收到" not in html
     # after the post the switch still comes back to the signed page
     assert f'value="{_scan(code)}"' in html

@@ -295,7 +295,8 @@ def test_a_problem_reported_from_the_scan_page_is_an_event_linked_to_the_house(r
     from civicgrid.events.models import Event
 
     code = rental.house_code
-    r = Client().post(
+    reporter = Client()
+    r = reporter.post(
         f"/q/{code}",
         {
             "sig": _sig(code),
@@ -309,6 +310,15 @@ def test_a_problem_reported_from_the_scan_page_is_an_event_linked_to_the_house(r
     assert event.number in r.content.decode()
     assert (event.channel, event.reporter_phone) == ("web", "136****5678")
     assert "13612345678" not in r.content.decode()
+    # not triaged yet, so not public: the page gives the tracking code, and the browser that
+    # reported may follow it without one
+    from civicgrid.web import guards
+
+    tracking = guards.tracking_code(event.number)
+    assert tracking in r.content.decode()
+    assert Client().get(f"/track/{event.number}").status_code == 404
+    assert Client().get(f"/track/{event.number}?code={tracking}").status_code == 200
+    assert reporter.get(f"/track/{event.number}").status_code == 200
     # the flat is known to staff by the house code; the address names the building only, since
     # a web report may be published (Open311, the tracking page)
     house = House.objects.select_related("building").get(code=code)

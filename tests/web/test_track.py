@@ -186,6 +186,8 @@ def test_a_hotline_call_or_a_grid_finding_needs_its_tracking_code(filed, people)
     for event, linked in ((call, False), (public, True)):
         page = staff.get(f"/workbench/events/{event.number}/").content.decode()
         assert (f'href="/track/{event.number}"' in page) is linked
+        # a call-back repeats the code: centre staff see it on the event page
+        assert guards.tracking_code(event.number) in page
 
 
 def test_a_number_that_is_not_a_number_is_a_404_not_an_error():

@@ -224,6 +224,11 @@ def submit(request: HttpRequest, payload: EventIn):
     )
     event, created = services.submit(request.auth, data)
     body = event_body(event, viewer=request.auth)
+    # for the filer to tell the citizen: with the number it opens the tracking page (needed
+    # for any event not published by number alone) and lets the citizen rate the result
+    from civicgrid.web.guards import tracking_code
+
+    body["tracking_code"] = tracking_code(event.number)
     return Status(201 if created else 200, body)
 
 

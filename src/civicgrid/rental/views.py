@@ -26,6 +26,7 @@ from civicgrid.accounts.throttle import client_address
 from civicgrid.core.errors import FieldError, ServiceError
 from civicgrid.registry.models import House
 from civicgrid.rental import grading, selectors, services, signing
+from civicgrid.web import guards
 
 
 def _grade(grade: grading.Grade) -> grading.Grade:
@@ -137,9 +138,15 @@ def _act(request, code: str, sig: str, action: str) -> str:
             phone=p.get("phone", ""),
             client=client,
         )
-        return _("已收到您反映的问题，编号 %(number)s，可凭编号查询办理进度。") % {
-            "number": event.number
-        }
+        # the tracking code opens the tracking page (a report not yet triaged is not public)
+        # and lets the citizen rate the result; this browser may follow it without the code
+        filed = request.session.get("filed", {})
+        filed[event.number] = guards.tracking_code(event.number)
+        request.session["filed"] = filed
+        return _(
+            "已收到您反映的问题，编号 %(number)s，查询码 %(code)s。请记下编号和查询码，"
+            "凭它们查询办理进度、评价办理结果。"
+        ) % {"number": event.number, "code": filed[event.number]}
     if action == "inspect":
         if not services.can_inspect(request.user):
             raise ServiceError(_("请先以网格员身份登录"), status=403)

@@ -216,9 +216,14 @@ def _event_context(request, event, error: ServiceError | None = None, revealed=N
         "revealed": revealed,
         "can_reveal": user.has_perm("registry.reveal_person")
         and bool(event.reporter_name or event.reporter_phone),
-        # the public page opens by number alone only for a public event (else with its code)
+        # the public page opens by number alone only for a public event (else with its code,
+        # which centre staff repeat to a caller; a handling department never sees it, since
+        # it also lets the holder rate the result)
         "track_url": reverse("web:track", args=[event.number])
         if is_public(event.channel, event.intake_type)
+        else "",
+        "tracking_code": guards.tracking_code(event.number)
+        if {"operator", "dispatcher"} & set(user.roles)
         else "",
     }
 
