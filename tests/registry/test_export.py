@@ -74,7 +74,7 @@ def test_the_legal_representative_is_masked_unless_unmasked(city, users, tmp_pat
     assert [r["legal_rep"] for r in _read(tmp_path / "clear.csv")] == ["欧阳明"]
 
 
-def test_unmasked_export_round_trips_and_is_logged(city, tmp_path):  # noqa: F811
+def test_unmasked_export_round_trips_and_is_logged(city, tmp_path, capsys):  # noqa: F811
     # a landlord known by number alone (from a rental form) has no name and no home: the
     # persons file leaves them out, since its import needs a name (owners come back with the
     # houses file, which names them by number)
@@ -85,6 +85,7 @@ def test_unmasked_export_round_trips_and_is_logged(city, tmp_path):  # noqa: F81
     rows = _read(out)
     assert CLEAR_ID in {r["id_number"] for r in rows}
     assert landlord not in {r["id_number"] for r in rows} and all(r["name"] for r in rows)
+    assert "另有 1 人只有身份证号" in capsys.readouterr().out  # said, not lost silently
     assert AuditRecord.objects.filter(action="pii.export_unmasked").exists()
     before = Person.objects.count()
     result = import_file("persons", out, actor="test")  # an export is an importable file

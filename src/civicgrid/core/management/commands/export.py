@@ -29,7 +29,7 @@ class Command(BaseCommand):
     def handle(self, *args, kind: str, file: Path, **o):
         from civicgrid.accounts.services import get_user
         from civicgrid.core.errors import ServiceError
-        from civicgrid.registry.exporters import export_file
+        from civicgrid.registry.exporters import export_file, left_out
 
         if o["unmasked"] and o["user"]:
             raise CommandError("--unmasked 只能由服务器运维人员使用，不能与 --user 同用")
@@ -47,3 +47,5 @@ class Command(BaseCommand):
             count = export_file(kind, file, user=user, unmasked=o["unmasked"], actor="cli")
         note = "（未脱敏，已记入审计）" if o["unmasked"] else "（已脱敏）"
         self.stdout.write(f"已导出 {count} 行到 {file}{note}")
+        if kind != "events" and (skipped := left_out(kind, user=user)):
+            self.stdout.write(f"另有 {skipped} 人只有身份证号、没有姓名，未写入（导入需要姓名）")
