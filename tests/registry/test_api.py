@@ -438,3 +438,21 @@ def test_the_keeping_jurisdiction_moves_a_person_by_registering_them_elsewhere(c
         city["nanshan_house"].district_code,
         city["nanshan_house"].grid_code,
     )
+
+
+@pytest.mark.parametrize(
+    ("recorded", "typed", "same"),
+    [
+        ("阿卜杜·热合曼", "阿卜杜•热合曼", True),
+        ("阿卜杜·热合曼", "阿卜杜．热合曼", True),
+        ("阿卜杜·热合曼", "阿卜杜 · 热合曼", True),
+        ("JOHN SMITH", "ｊｏｈｎ smith", True),
+        ("钱七", "钱 七", True),
+        ("钱七", "钱八", False),
+        ("", "任何人", True),  # nothing recorded to check against
+    ],
+)
+def test_the_real_name_check_forgives_how_a_name_is_typed(recorded, typed, same):
+    from civicgrid.registry.services import name_matches
+
+    assert name_matches(Person(name=recorded), typed) is same

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -43,11 +44,19 @@ def _owns(actor, person: Person) -> bool:
     return person.pk in kept_here(actor, [person.pk])
 
 
+# the middle dot of minority names (阿卜杜·热合曼) as people type it
+_DOTS = str.maketrans(dict.fromkeys("•・‧∙⋅.", "·"))
+
+
+def _name_key(name: str) -> str:
+    return _SPACE.sub("", unicodedata.normalize("NFKC", name).translate(_DOTS)).casefold()
+
+
 def name_matches(person: Person, typed: str) -> bool:
     """The real-name check of a registration: the typed name is the one recorded for the
-    number (spaces aside). A record without a name (an owner named by number in a houses file)
-    has none to check against."""
-    return not person.name or _SPACE.sub("", person.name) == _SPACE.sub("", typed)
+    number, up to spaces, full- or half-width forms, the kind of middle dot and letter case. A
+    record without a name (an owner named by number in a houses file) has none to check."""
+    return not person.name or _name_key(person.name) == _name_key(typed)
 
 
 def identity(info: codes.IdInfo) -> tuple[str, dict]:
