@@ -172,7 +172,9 @@ def test_self_registration_completes_a_landlord_known_by_number_only(rental):
     assert stub.name == "钱七"
 
 
-def test_a_known_number_under_another_name_adds_no_home_and_answers_alike(rental, make_house):
+def test_a_known_number_under_another_name_adds_no_home_and_answers_alike(
+    rental, make_house, clients
+):
     """The plate must not attach somebody else's number to the house (their record would then
     show to the house's staff), nor tell by its answer that the number is in the registry."""
     from civicgrid.audit.models import AuditRecord
@@ -193,6 +195,10 @@ def test_a_known_number_under_another_name_adds_no_home_and_answers_alike(rental
     right = _register(rental.house_code, id_number=id_number(31), name="孙 八")
     assert right.status_code == 201
     assert Residence.objects.filter(person=person, house=rental.house, verified=False).exists()
+    # the grid worker sees every declaration to follow up, the mismatched one flagged
+    profile = clients["grid"].get(f"/api/v1/rental/{rental.house_code}").json()
+    pending = [(d["name"], d["name_mismatch"]) for d in profile["declarations"]]
+    assert pending == [("孙**", False), ("冒**", False), ("冒**", True)]
 
 
 @pytest.mark.parametrize(

@@ -63,6 +63,18 @@ def profile_body(profile: RentalProfile, viewer=None) -> dict[str, Any]:
         "rooms": profile.rooms,
         "capacity": profile.capacity,
         "landlord_url": landlord_url(profile.house_code),
+        # for the grid worker: verify a residence, or check in person a declaration whose
+        # name is not the one recorded for the number (it made no residence)
+        "declarations": [
+            {
+                "at": d.at,
+                "name": d.name_masked,
+                "phone": d.phone_masked,
+                "residence_id": d.residence_id,
+                "name_mismatch": d.residence_id is None,
+            }
+            for d in selectors.pending_declarations(profile)
+        ],
         "history": [
             {
                 "at": c.at,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from civicgrid.accounts.scoping import scope_by_grid
@@ -14,7 +14,13 @@ from civicgrid.core.errors import NotFound
 from civicgrid.core.memo import StampedMemo
 from civicgrid.core.queries import one
 from civicgrid.rental import grading
-from civicgrid.rental.models import GradeChange, InspectionTask, RentalProfile, RuleSetVersion
+from civicgrid.rental.models import (
+    GradeChange,
+    InspectionTask,
+    RentalProfile,
+    RuleSetVersion,
+    SelfRegistration,
+)
 
 
 def _stamp() -> tuple:
@@ -90,6 +96,17 @@ def indicators(profile: RentalProfile) -> dict[str, Any]:
 
 def history(profile: RentalProfile, limit: int = 50) -> list[GradeChange]:
     return list(profile.changes.order_by("-at", "-id")[:limit])
+
+
+def pending_declarations(profile: RentalProfile, limit: int = 50) -> list[SelfRegistration]:
+    """Door-plate declarations the grid worker has still to look at: those whose residence
+    awaits verification, and those that made none because the name typed is not the one
+    recorded for the number (to be checked in person)."""
+    return list(
+        SelfRegistration.objects.filter(profile=profile)
+        .filter(Q(residence=None) | Q(residence__verified=False, residence__until=None))
+        .order_by("-at", "-id")[:limit]
+    )
 
 
 def tasks_for(user, *, overdue: bool | None = None, open_only: bool = True) -> QuerySet:
