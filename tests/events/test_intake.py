@@ -304,3 +304,9 @@ def test_a_nul_character_is_a_field_error_on_every_database(report, clients):
     assert r.json()["errors"] == [{"field": "description", "message": "不能包含空字符（NUL）"}]
     q = clients["dispatcher"].get("/api/v1/events", {"category": "98\x00"})
     assert q.status_code == 422 and q.json()["errors"][0]["field"] == "category"
+    path = clients["dispatcher"].get("/api/v1/events/2026%00")
+    assert path.status_code == 400 and path.json()["errors"][0]["field"] == "path"
+    from django.test import Client
+
+    page = Client().get("/track/2026%00")
+    assert page.status_code == 400 and "空字符" in page.content.decode()

@@ -47,8 +47,8 @@ class LanguageMiddleware:
 
 
 class NulMiddleware:
-    """Refuse form fields and query parameters that hold a NUL character (400, naming the
-    field): PostgreSQL cannot store NUL in text, so it would otherwise fail deep in a service
+    """Refuse paths, form fields and query parameters that hold a NUL character (400, naming
+    the field): PostgreSQL cannot store NUL in text, so it would otherwise fail deep in a service
     as a 500, and SQLite would keep it. The JSON API checks its bodies itself (``core.api``);
     uploaded files are not form fields and may hold any bytes."""
 
@@ -56,20 +56,29 @@ class NulMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from django.http import HttpResponseBadRequest
-
         api = request.path.startswith("/api/")
+        if "\x00" in request.path:  # a path parameter (a code, a number) reaches the database
+            return _refuse("path", api)
         sources = [] if api else [request.GET]
         if request.method == "POST" and not api and request.content_type in _FORM_TYPES:
             sources.append(request.POST)
         for data in sources:
             for field, values in data.lists():
                 if "\x00" in field or any("\x00" in v for v in values):
-                    return HttpResponseBadRequest(
-                        f"输入有误：{field.replace(chr(0), '')} 不能包含空字符（NUL）",
-                        content_type="text/plain; charset=utf-8",
-                    )
+                    return _refuse(field.replace("\x00", ""), api)
         return self.get_response(request)
+
+
+def _refuse(field: str, api: bool):
+    from django.http import HttpResponseBadRequest, JsonResponse
+
+    message = "不能包含空字符（NUL）"
+    if api:  # the API's error shape (core.api.error_body)
+        body = {"detail": "输入有误", "errors": [{"field": field, "message": message}]}
+        return JsonResponse(body, status=400, json_dumps_params={"ensure_ascii": False})
+    return HttpResponseBadRequest(
+        f"输入有误：{field} {message}", content_type="text/plain; charset=utf-8"
+    )
 
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")

@@ -110,7 +110,8 @@ def import_events(path: Path | str, *, actor: str = "import", progress=None) -> 
                     result.rejected += 1
                     for e in exc.errors or [FieldError("", exc.detail)]:
                         column = _COLUMN_ZH.get(e.field, e.field)
-                        errors.add(line, column, str(row.get(e.field, ""))[:200], e.message)
+                        value = str(row.get(e.field, ""))[:200].replace("\x00", "\\0")
+                        errors.add(line, column, value, e.message)
                     continue
                 if created:
                     result.created += 1

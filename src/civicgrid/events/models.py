@@ -323,8 +323,10 @@ class Event(models.Model):
     def save(self, *args, update_fields=None, **kwargs) -> None:
         """Every write moves ``updated_at``, a partial one too: Open311 clients sync by a
         request's ``updated_datetime`` and would otherwise miss a new class or centre."""
-        if update_fields is not None and "updated_at" not in update_fields:
-            update_fields = [*update_fields, "updated_at"]
+        if update_fields is not None:  # empty: Django saves nothing, and nor does this
+            update_fields = list(update_fields)
+            if update_fields and "updated_at" not in update_fields:
+                update_fields.append("updated_at")
         super().save(*args, update_fields=update_fields, **kwargs)
 
     @property
