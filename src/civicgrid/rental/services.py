@@ -503,7 +503,8 @@ def self_register(
     """A tenant declares their residence by scanning the door plate: a pending residence for
     the grid worker to verify. An existing person's registry data is never changed by it, and
     a name other than the one recorded for the number adds no residence (the declaration is
-    kept, flagged in the audit trail): the answer is the same either way, so the plate can
+    kept, flagged in the audit trail and listed on the house's profile for the grid worker to
+    check in person): the answer is the same either way, so the plate can
     neither attach anybody's number to the house nor tell who is in the registry."""
     if not signing.verify(code, sig):
         raise NotFound("无效的二维码")
