@@ -87,7 +87,7 @@ def test_the_event_page_names_actions_channel_and_timeline_in_english(filed, bro
         ("Urge", "Dispatched"),
     ]
     page = _text(html)
-    for text in ("Awaiting sign-off", "Urged", "Dispatched"):
+    for text in ("Not yet signed for", "Urged", "Dispatched"):
         assert text in page, text
     for text in ("催办", "已派遣", "待签收", "已催办", "已立案"):
         assert text not in page, text
