@@ -210,12 +210,13 @@ def test_reporter_details_are_revealed_only_with_a_reason_and_logged(report, cli
     url = f"/api/v1/events/{number}/reveal"
     no_reason = clients["dispatcher"].post(url, {"reason": ""}, content_type="application/json")
     assert no_reason.status_code == 422 and no_reason.json()["errors"][0]["field"] == "reason"
-    assert (
-        clients["cg"]
-        .post(url, {"reason": "回访核实情况"}, content_type="application/json")
-        .status_code
-        == 403
-    )
+    for who in ("operator", "hj"):  # a department of the district it is not dispatched to
+        assert (
+            clients[who]
+            .post(url, {"reason": "回访核实情况"}, content_type="application/json")
+            .status_code
+            == 403
+        )
     assert (
         clients["nanshan"]
         .post(url, {"reason": "回访核实情况"}, content_type="application/json")
@@ -230,6 +231,37 @@ def test_reporter_details_are_revealed_only_with_a_reason_and_logged(report, cli
         action="pii.reveal", object_id__isnull=False, summary__event=number
     )
     assert log.summary["reason"] == "回访核实情况" and "13812345678" not in str(log.summary)
+
+
+def test_the_handling_department_may_call_the_reporter_back(report, clients):
+    """The handler contacts the citizen within 24 hours (DESIGN §6): once the event is
+    dispatched to their department, they reveal the reporter with a reason, logged, and read
+    the event's words as written; a department without a task on it may not, and lists star
+    the words for handlers too."""
+    from civicgrid.audit.models import AuditRecord
+
+    said = "楼道堆放杂物，可联系物业 13900001111"
+    number = report(
+        reporter_name="张三丰", reporter_phone="13812345678", category="9802", description=said
+    ).json()["number"]
+    url = f"/api/v1/events/{number}/reveal"
+    reason = {"reason": "联系诉求人了解情况"}
+
+    def reveal(who):
+        return clients[who].post(url, reason, content_type="application/json")
+
+    assert clients["cg"].get(f"/api/v1/events/{number}").json()["department"]["code"] == (
+        "440306-CG"  # dispatched at intake by the routing table
+    )
+    assert reveal("cg").json() == {"name": "张三丰", "phone": "13812345678"}
+    assert AuditRecord.objects.filter(action="pii.reveal", actor="cg").count() == 1
+    assert clients["cg"].get(f"/api/v1/events/{number}").json()["description"] == said
+    listed = clients["cg"].get("/api/v1/events").json()["items"]
+    assert [e["description"] for e in listed if e["number"] == number] == [
+        "楼道堆放杂物，可联系物业 139****1111"
+    ]
+    assert reveal("hj").status_code == 403  # same district, not their task
+    assert "13900001111" not in clients["hj"].get(f"/api/v1/events/{number}").json()["description"]
 
 
 def test_a_failure_after_intake_loses_nothing_and_the_relay_finishes_it(report, monkeypatch):

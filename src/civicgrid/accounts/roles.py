@@ -32,6 +32,9 @@ _KEEP_RESIDENTS = (
     "registry.change_person",
     "registry.reveal_person",
 )
+# calls an event's reporter back: centre dispatchers, grid workers, stewards (as with the
+# registry's persons) and the department handlers the event is dispatched to
+_CALL_BACK = "events.reveal_reporter"
 
 ROLES: dict[str, Role] = {
     r.code: r
@@ -42,16 +45,28 @@ ROLES: dict[str, Role] = {
             "grid_worker",
             "网格员",
             "Grid worker",
-            (*_VIEW_TREE, *_VIEW_REGISTRY, *_KEEP_RESIDENTS, "registry.change_building"),
+            (
+                *_VIEW_TREE,
+                *_VIEW_REGISTRY,
+                *_KEEP_RESIDENTS,
+                "registry.change_building",
+                _CALL_BACK,
+            ),
         ),
         Role("volunteer", "平安员/志愿者", "Safety officer / volunteer", _VIEW_TREE),
         Role(
             "dispatcher",
             "综治中心调度员",
             "Centre dispatcher",
-            (*_VIEW_TREE, *_VIEW_REGISTRY, "accounts.view_user", "registry.reveal_person"),
+            (
+                *_VIEW_TREE,
+                *_VIEW_REGISTRY,
+                "accounts.view_user",
+                "registry.reveal_person",
+                _CALL_BACK,
+            ),
         ),
-        Role("department", "职能部门处置人员", "Department handler", _VIEW_TREE),
+        Role("department", "职能部门处置人员", "Department handler", (*_VIEW_TREE, _CALL_BACK)),
         Role("mediator", "调解员", "Mediator", _VIEW_TREE),
         Role("leader", "领导", "Leader", (*_VIEW_TREE, *_VIEW_REGISTRY, "accounts.view_user")),
         Role(
@@ -62,6 +77,7 @@ ROLES: dict[str, Role] = {
                 *_VIEW_TREE,
                 *_VIEW_REGISTRY,
                 *_KEEP_RESIDENTS,
+                _CALL_BACK,
                 "geo.change_region",
                 "accounts.change_department",
                 "accounts.add_department",

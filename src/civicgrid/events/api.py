@@ -97,7 +97,7 @@ def event_body(
     """The event as every client sees it (DESIGN §11); personal data masked — in free text too,
     for viewers who do not read it in clear (``selectors.reads_clear_text``, which says who and
     why) — and other events named only to those who may open them."""
-    clear = selectors.reads_clear_text(viewer)
+    clear = selectors.reads_clear_text(viewer, event if detail else None)
     if openable is None:
         openable = selectors.similar_openable(viewer, [event])
     body: dict[str, Any] = {

@@ -297,6 +297,9 @@ class Event(models.Model):
         ordering = ["-created_at"]
         verbose_name = "事件"
         verbose_name_plural = "事件"
+        # the reporter's clear name and phone, for the staff who call back (DESIGN §6: the
+        # handler contacts the citizen within 24 hours); each reveal is logged with its reason
+        permissions = [("reveal_reporter", "查看诉求人完整联系方式（需说明理由并留痕）")]
         constraints = [
             models.UniqueConstraint(fields=["number"], name="event_number_unique"),
             # also serves the retry lookup: Django binds values client-side, so the planner

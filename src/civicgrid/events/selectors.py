@@ -48,16 +48,23 @@ def visible(user, event: Event) -> bool:
     roles = set(user.roles)
     if event.reporter_id == user.pk:
         return True
-    if "department" in roles and user.department_id:
-        if Task.objects.filter(event=event, department_id=user.department_id).exists():
-            return True
-        if CommandTarget.objects.filter(
-            command__event=event, department_id=user.department_id
-        ).exists():
-            return True
+    if handles(user, event):
+        return True
     if roles - {"citizen"}:
         return contains(user, event.region_path)
     return False
+
+
+def handles(user, event: Event) -> bool:
+    """Whether the user's department has a task on the event or is a target of its command."""
+    if "department" not in user.roles or not user.department_id:
+        return False
+    return (
+        Task.objects.filter(event=event, department_id=user.department_id).exists()
+        or CommandTarget.objects.filter(
+            command__event=event, department_id=user.department_id
+        ).exists()
+    )
 
 
 def similar_openable(user, events, extra: set[str] | frozenset = frozenset()) -> set[str]:
@@ -138,25 +145,52 @@ def timeline_notes(user, event: Event, entries, *, clear: bool | None = None) ->
 
 # --- free text: personal data people type into titles, descriptions and notes ---------------
 
-REVEAL_PERMISSION = "registry.reveal_person"
+REVEAL_PERMISSION = "events.reveal_reporter"
 
 
-def reads_clear_text(user) -> bool:
+def _calls_back_anywhere(user) -> bool:
+    """Holds the call-back permission for the whole jurisdiction: a superuser, or a role other
+    than the department handler's (whose permission covers its own department's tasks)."""
+    from civicgrid.accounts.roles import ROLES
+
+    return user.is_superuser or any(
+        REVEAL_PERMISSION in ROLES[r].permissions
+        for r in user.roles
+        if r in ROLES and r != "department"
+    )
+
+
+def may_call_back(user, event: Event | None = None) -> bool:
+    """Whether this user may reveal the reporter's name and phone (with a reason, logged) and
+    reads the event's free text as written (:func:`reads_clear_text`). Centre dispatchers,
+    grid workers, data stewards and superusers may for every event they see; a department
+    handler only for an event their department has a task on or is commanded to — the
+    handler contacts the citizen within 24 hours (DESIGN §6), but sees the whole district's
+    events — so never for a list (``event`` None)."""
+    if user is None or isinstance(user, str) or not user.is_authenticated:
+        return False
+    if not user.has_perm(REVEAL_PERMISSION):  # cached on the user after the first call
+        return False
+    if _calls_back_anywhere(user):
+        return True
+    return event is not None and handles(user, event)
+
+
+def reads_clear_text(user, event: Event | None = None) -> bool:
     """Whether this user reads the free text of events (title, description, answer, timeline
-    notes, command instructions and results) as written.
+    notes, command instructions and results) as written; ``event`` for one event's page,
+    None for a list.
 
-    The rule: those who may reveal a reporter's name and phone (``registry.reveal_person``,
-    the permission :func:`civicgrid.events.services.reveal_reporter` checks — centre
-    dispatchers, grid workers, data stewards, superusers) are the staff who handle the event
-    and call people back; they need the words as written to act (a neighbour's number the
-    caller left, a landlord to ring). Everyone else — operators once the call is taken,
-    department handlers, volunteers, mediators, leaders, auditors, citizens — reads ID
+    The rule: those who may call the reporter back (:func:`may_call_back`: centre
+    dispatchers, grid workers, data stewards, superusers; the handlers of the departments an
+    event is dispatched or commanded to, on that event's page) are the staff who handle the
+    event; they need the words as written to act (a neighbour's number the caller left, a
+    landlord to ring, the contact on site a command names). Everyone else — operators once
+    the call is taken, volunteers, mediators, leaders, auditors, citizens — reads ID
     numbers, phones and e-mail addresses in free text starred (``pii.redact_text``), as
     ``reporter_phone`` is. Dashboards and hot issues star the text for everyone: nobody acts
     from an aggregate, and the event itself is one click away (DESIGN §12)."""
-    if user is None or isinstance(user, str) or not user.is_authenticated:
-        return False
-    return user.has_perm(REVEAL_PERMISSION)  # cached on the user after the first call
+    return may_call_back(user, event)
 
 
 def free_text(text: str | None, clear: bool) -> str:

@@ -235,14 +235,14 @@ def _centre_for(places: dict[str, str], level: str) -> str:
 def reveal_reporter(actor, number: str, reason: str) -> dict[str, str]:
     """The reporter's clear name and phone, once, with the reason in the access log."""
     from civicgrid.audit import services as audit
-    from civicgrid.events.selectors import REVEAL_PERMISSION, event_for
+    from civicgrid.events.selectors import event_for, may_call_back
     from civicgrid.registry.services import MIN_REASON
 
     event = event_for(actor, number)
-    if not actor.has_perm(REVEAL_PERMISSION):
+    if not may_call_back(actor, event):
         from django.core.exceptions import PermissionDenied
 
-        raise PermissionDenied("无权查看诉求人完整信息")
+        raise PermissionDenied("无权查看诉求人完整信息（部门人员限本部门承办的事件）")
     reason = (reason or "").strip()
     if len(reason) < MIN_REASON:
         raise ServiceError(

@@ -174,7 +174,7 @@ def _event_context(request, event, error: ServiceError | None = None, revealed=N
     region = geo.get_region(event.grid_code) if event.grid_code else None
     # free text as this user may read it (selectors.reads_clear_text), other events named only
     # when the user may open them
-    clear = selectors.reads_clear_text(user)
+    clear = selectors.reads_clear_text(user, event)
     openable = selectors.similar_openable(user, [event])
     entries = list(selectors.timeline(event, staff=True))
     notes = selectors.timeline_notes(user, event, entries, clear=clear)
@@ -214,7 +214,7 @@ def _event_context(request, event, error: ServiceError | None = None, revealed=N
         "ratings": {k: _(v) for k, v in workflow.RATINGS.items()},
         "grid": region,
         "revealed": revealed,
-        "can_reveal": user.has_perm("registry.reveal_person")
+        "can_reveal": selectors.may_call_back(user, event)
         and bool(event.reporter_name or event.reporter_phone),
         # the public page opens by number alone only for a public event (else with its code,
         # which centre staff repeat to a caller; a handling department never sees it, since
