@@ -189,6 +189,7 @@ def _count() -> int:
         ({"media_url": "javascript:alert(1)"}, 400, "media_url"),
         ({"address_id": "4403060170010000000000000", "lat": None, "long": None}, 400, "房屋"),
         ({"jurisdiction_id": "sf.gov"}, 404, "jurisdiction_id sf.gov was not found"),
+        ({"description": "井盖\x00缺失"}, 400, "description: must not contain a NUL"),
     ],
 )
 @pytest.mark.parametrize("fmt", ["json", "xml"])

@@ -56,11 +56,16 @@ class NulMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        api = request.path.startswith("/api/")
+        json_api = request.path.startswith("/api/")
+        # how a refusal is written: the JSON API's shape, or GeoReport's own error list in the
+        # format the path asks for, or plain text
+        api: bool | str = json_api
+        if request.path.startswith("/open311/"):
+            api = request.path
         if "\x00" in request.path:  # a path parameter (a code, a number) reaches the database
             return _refuse("path", api)
-        sources = [] if api else [request.GET]
-        if request.method == "POST" and not api and request.content_type in _FORM_TYPES:
+        sources = [] if json_api else [request.GET]
+        if request.method == "POST" and not json_api and request.content_type in _FORM_TYPES:
             sources.append(request.POST)
         for data in sources:
             for field, values in data.lists():
@@ -69,10 +74,20 @@ class NulMiddleware:
         return self.get_response(request)
 
 
-def _refuse(field: str, api: bool):
-    from django.http import HttpResponseBadRequest, JsonResponse
+def _refuse(field: str, api: bool | str):
+    """400 naming the field: in the JSON API's shape (``api`` True), as GeoReport v2 errors in
+    the path's format (``api`` an /open311/ path), or as plain text for a page."""
+    from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 
     message = "不能包含空字符（NUL）"
+    if isinstance(api, str):
+        from civicgrid.open311 import georeport as gr
+
+        ext = api.rsplit(".", 1)[-1].replace("\x00", "") if "." in api else ""
+        fmt = ext if ext in gr.FORMATS else "xml"
+        problem = gr.Problem(400, f"{field}: must not contain a NUL character")
+        body = gr.render(fmt, "errors", gr.errors([problem]))
+        return HttpResponse(body, status=400, content_type=gr.FORMATS[fmt])
     if api:  # the API's error shape (core.api.error_body)
         body = {"detail": "输入有误", "errors": [{"field": field, "message": message}]}
         return JsonResponse(body, status=400, json_dumps_params={"ensure_ascii": False})
