@@ -81,7 +81,7 @@ def test_the_event_page_names_actions_channel_and_timeline_in_english(filed, bro
     html = disp.get(f"/workbench/events/{number}/").content.decode()
     steps = re.findall(r"<strong>([^<]*)</strong> → ([^·]*?) ·", html)
     assert steps == [
-        ("Record", "Awaiting acceptance"),
+        ("Register", "Awaiting acceptance"),
         ("Accept", "Accepted"),
         ("Dispatch", "Dispatched"),
         ("Urge", "Dispatched"),
