@@ -235,3 +235,41 @@ def test_the_service_refuses_a_region_outside_the_jurisdiction(steward):
         )
     assert [e.field for e in exc.value.errors] == ["region"]
     assert not Department.objects.filter(code=f"{NANSHAN}-QX").exists()
+
+
+def test_a_sector_change_that_would_strand_the_departments_below_is_refused(make_user):
+    """A functional department's superior is the one of its sector one level up: the city's
+    城管 cannot turn into another sector while the districts' 城管 hang under it."""
+    city = make_user("city_steward", "steward", "440300")
+    with pytest.raises(ServiceError) as exc:
+        services.update_department(city, dept("440300-CG"), sector="QX")
+    assert [e.field for e in exc.value.errors] == ["sector"]
+    assert "的条线为 CG" in exc.value.errors[0].message  # names a district's 城管
+    assert dept("440300-CG").sector == "CG"
+    assert not audited("accounts.department.update", "440300-CG")
+
+
+def test_a_code_added_by_someone_else_meanwhile_is_a_field_error(steward, monkeypatch):
+    """Two stewards adding the same code at once: the second gets a field error on ``code``
+    (the database's unique constraint decides), not a server error, and no addition is
+    recorded."""
+    real_clean = services._full_clean
+
+    def someone_else_first(department):
+        real_clean(department)
+        Department.objects.create(
+            code=department.code, name="同时添加", kind="functional", region_id=BAOAN, sector="QX"
+        )
+
+    monkeypatch.setattr(services, "_full_clean", someone_else_first)
+    with pytest.raises(ServiceError) as exc:
+        services.create_department(
+            steward,
+            code=f"{BAOAN}-QX",
+            name="宝安区气象局",
+            kind="functional",
+            region=BAOAN,
+            sector="QX",
+        )
+    assert [e.field for e in exc.value.errors] == ["code"]
+    assert not AuditRecord.objects.filter(action="accounts.department.create").exists()

@@ -15,7 +15,7 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from civicgrid.accounts import token_cache
@@ -354,7 +354,13 @@ def create_department(actor, **fields) -> Department:
     """Add a department or centre (see check_new_department for the rules)."""
     department = Department(**check_new_department(actor, **fields))
     _full_clean(department)
-    department.save()
+    try:
+        with transaction.atomic():
+            department.save()
+    except IntegrityError:  # the same code added at the same moment by someone else
+        raise ServiceError(
+            "机构信息有误", [FieldError("code", f"机构编码 {department.code} 已存在")]
+        ) from None
     audit.record(
         "accounts.department.create",
         actor=actor,
@@ -395,6 +401,22 @@ def check_department_changes(actor, department: Department, **changes) -> dict:
         sector = changes.get("sector", department.sector)
         if problem := _parent_problem(department.kind, sector, department.region, parent):
             errors.append(FieldError("parent", problem))
+    if not errors and changes.get("sector", department.sector) != department.sector:
+        # a functional department's superior is the one of its own sector (_parent_problem)
+        child = (
+            department.children.filter(kind=DepartmentKind.FUNCTIONAL)
+            .exclude(sector=changes["sector"])
+            .order_by("code")
+            .first()
+        )
+        if child is not None:
+            errors.append(
+                FieldError(
+                    "sector",
+                    f"下级机构 {child.name}（{child.code}）的条线为 {child.sector}，"
+                    "请先调整或移走下级机构",
+                )
+            )
     _refuse(errors)
     return changes
 
