@@ -100,3 +100,39 @@ def test_reseeding_upgrades_estimates_and_adds_nothing_twice():
     assert report.added == 0 and report.upgraded == 365
     again = calendar_services.seed_years(range(2026, 2028))
     assert (again.added, again.upgraded) == (0, 0)
+
+
+def test_a_notice_listing_a_day_of_the_year_before_leaves_that_year_official(tmp_path, capsys):
+    """2024's notice listed 2023-12-30: a 2027 file with 2026-12-31 must not turn 2026 back
+    into a plain week (National Day, its make-up Saturday) nor drop a manual correction."""
+    calendar_services.set_day("test", dt.date(2026, 9, 15), workday=False, name="台风停工")
+    arrangement = tmp_path / "2027.csv"
+    arrangement.write_text(
+        "日期,是否上班,名称\n2026-12-31,休,元旦\n2027-01-01,休,元旦\n2027-01-04,休,元旦\n",
+        encoding="utf-8",
+    )
+    call_command("calendar", "import", str(arrangement))
+    out = capsys.readouterr().out
+    assert "2026 年 1 条" in out and "2026 年已是官方日历" in out
+    day = {w.date: w for w in WorkDay.objects.filter(date__year__in=(2026, 2027))}
+    assert not day[dt.date(2026, 10, 1)].workday and day[dt.date(2026, 10, 1)].name
+    assert day[dt.date(2026, 10, 10)].workday  # the make-up Saturday stays
+    assert (day[dt.date(2026, 9, 15)].workday, day[dt.date(2026, 9, 15)].source) == (
+        False,
+        "manual",
+    )
+    assert (day[dt.date(2026, 12, 31)].workday, day[dt.date(2026, 12, 31)].source) == (
+        False,
+        "official",
+    )
+    assert not day[dt.date(2027, 1, 4)].workday
+    assert day[dt.date(2027, 1, 5)].workday and day[dt.date(2027, 1, 5)].source == "official"
+    assert not WorkDay.objects.filter(date__year=2027, source="estimated").exists()
+
+
+def test_upgrading_estimates_is_seen_by_every_process():
+    """Servers notice a calendar change by the table's stamp (count, latest updated_at)."""
+    WorkDay.objects.filter(date__year=2026).update(source="estimated")
+    before = calendar_selectors._stamp()
+    calendar_services.seed_years(range(2026, 2027))
+    assert calendar_selectors._stamp() != before

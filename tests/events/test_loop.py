@@ -4,8 +4,13 @@ on the side. Refused actions answer 409 naming what is allowed now."""
 
 from __future__ import annotations
 
-import pytest
+import datetime as dt
 
+import pytest
+from django.utils import timezone
+
+from civicgrid.events import services, workcal
+from civicgrid.events.calendar_selectors import calendar
 from civicgrid.events.models import Event, Task
 
 pytestmark = pytest.mark.django_db
@@ -122,7 +127,13 @@ def test_return_goes_back_to_the_dispatcher_and_three_make_a_problem_ticket(repo
     assert e.deadline == first.deadline
 
 
-def test_extension_moves_the_deadline_and_the_supervision_lines(report, clients):
+def test_extension_moves_the_deadline_and_the_supervision_lines(report, clients, monkeypatch):
+    # filed Thursday 17 December 2026: 5 days to Thursday 24th, the red line 10 days on
+    # Thursday 31st; two more days put the red line on Tuesday 5 January 2027 (New Year's
+    # Day and the weekend do not count), not four calendar days later on Monday 4th
+    monkeypatch.setattr(
+        services, "_now", lambda: dt.datetime(2026, 12, 17, 10, tzinfo=workcal.SHANGHAI)
+    )
     number = report(category="9802").json()["number"]
     c = clients
     act(c["cg"], number, "sign")
@@ -142,7 +153,16 @@ def test_extension_moves_the_deadline_and_the_supervision_lines(report, clients)
     body = act(c["dispatcher"], number, "grant_extension").json()
     after = Event.objects.get(number=number)
     assert after.deadline > before.deadline
-    assert after.red_at - before.red_at == after.deadline - before.deadline
+    # every line moves by two days of working time, never onto a day off; the assisting
+    # department's task (9802: 城管 leads, 住建 assists) follows the new deadline too
+    cal = calendar()
+    two_days = 2 * cal.hours.per_day
+    for line in ("deadline", "yellow_at", "red_at", "remind_at"):
+        old, new = getattr(before, line), getattr(after, line)
+        assert cal.working_hours_between(old, new) == two_days, line
+        assert cal.is_workday(new), line
+    assert {t.deadline for t in Task.objects.filter(event=after)} == {after.deadline}
+    assert timezone.localtime(after.red_at).date() == dt.date(2027, 1, 5)
     assert any(t["action"] == "grant_extension" for t in body["timeline"])
 
 

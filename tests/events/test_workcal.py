@@ -18,8 +18,11 @@ from civicgrid.events.workcal import (
     SHANGHAI,
     CalendarGapError,
     Day,
+    Limit,
     WorkCalendar,
     WorkHours,
+    add_limit,
+    carry_over,
     days_for,
     estimated_days,
     official_days,
@@ -414,3 +417,32 @@ def test_working_days_land_at_day_end(start, n):
     deadline = CAL.add_working_days(start, n).at
     assert deadline.time() == time(18) and CAL.is_workday(deadline.date())
     assert CAL.count_workdays(start.date() + timedelta(days=1), deadline.date()) == n - 1
+
+
+# -- carrying lines over to a changed calendar ------------------------------------------------
+def _official_2027(year: int) -> list[Day]:
+    """The estimate with 2027-01-04 off and Saturday 2027-01-09 worked, as a notice might say."""
+    days = _pinned(year)
+    if year != 2027:
+        return days
+    change = {date(2027, 1, 4): False, date(2027, 1, 9): True}
+    return [Day(d.date, change.get(d.date, d.workday), d.name, "official") for d in days]
+
+
+NEW = WorkCalendar(fallback=_official_2027)
+limits = st.one_of(
+    st.builds(lambda n: Limit(n, "days"), st.integers(0, 30)),
+    st.builds(lambda q: Limit(q / 4, "hours"), st.integers(1, 4 * 8 * 12)),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(moments, limits)
+def test_a_line_carried_over_is_where_the_new_calendar_puts_it(start, limit):
+    """Wherever the old calendar put a limit's line, carry_over finds where the new one puts
+    it (the day of receipt itself unchanged), and a calendar carried onto itself moves
+    nothing."""
+    line = add_limit(CAL, start, limit).at
+    assert carry_over(CAL, CAL, start, line).at == line
+    if CAL.is_workday(start.date()) == NEW.is_workday(start.date()):
+        assert carry_over(CAL, NEW, start, line) == add_limit(NEW, start, limit)

@@ -80,6 +80,23 @@ def test_due_soon_counts_working_time_over_the_weekend(filed, people):
     assert desk(people["cg"], "overdue", now=friday).count() == 0
 
 
+def test_a_case_due_at_the_end_of_today_is_due_soon_from_the_evening_before(filed, people):
+    """A limit in days falls due at 18:00: the case is in "due soon" from the evening before
+    and first thing that morning, not only from 08:31."""
+    from civicgrid.events.selectors import desk
+
+    tz = timezone.get_current_timezone()
+    due = filed(category="9802", source_ref="W-due")
+    Event.objects.filter(pk=due.pk).update(deadline=dt.datetime(2026, 11, 30, 18, tzinfo=tz))
+    for now in (
+        dt.datetime(2026, 11, 27, 20, 0, tzinfo=tz),  # Friday evening
+        dt.datetime(2026, 11, 30, 8, 0, tzinfo=tz),  # Monday before work
+        dt.datetime(2026, 11, 30, 8, 30, tzinfo=tz),
+        dt.datetime(2026, 11, 30, 17, 59, tzinfo=tz),
+    ):
+        assert list(desk(people["cg"], "due_soon", now=now)) == [due], now
+
+
 def test_the_whole_loop_through_the_event_page(filed, browser_for):
     number = filed(None, channel="web", description="请问这个情况归谁管").number
     disp, cg = browser_for("dispatcher"), browser_for("cg")

@@ -31,5 +31,10 @@ def calendar() -> workcal.WorkCalendar:
     return _memo.get()
 
 
+def fresh() -> workcal.WorkCalendar:
+    """The table as it is now, read afresh (for a change that compares before and after)."""
+    return _build()
+
+
 def reset() -> None:
     _memo.reset()

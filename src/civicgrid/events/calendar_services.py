@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import transaction
+from django.utils import timezone
 
 from civicgrid.audit import services as audit
 from civicgrid.core.errors import FieldError, ServiceError
-from civicgrid.events import workcal
+from civicgrid.events import calendar_selectors, workcal
 from civicgrid.events.models import WorkDay
 
 WORK_WORDS = {"1", "true", "yes", "y", "是", "班", "上班", "工作日", "workday"}
@@ -22,6 +23,32 @@ REST_WORDS = {"0", "false", "no", "n", "否", "休", "休息", "放假", "节假
 class SeedReport:
     added: int = 0
     upgraded: int = 0  # estimated rows replaced by the official arrangement
+    moved: int = 0  # open events whose deadline or supervision lines moved
+
+
+@dataclass
+class ArrangementReport:
+    per_year: dict[int, int]  # rows of the file, per year
+    rebuilt: list[int]  # years made official from the file (the plain week plus its rows)
+    amended: list[int]  # years already official: only the dates the file lists changed
+    moved: int = 0  # open events whose deadline or supervision lines moved
+
+
+def _recompute(old: workcal.WorkCalendar, years, actor) -> int:
+    """After the table changed: the in-process calendar forgets what it had, and the lines of
+    open events follow the new days (DESIGN §6: deadlines resting on estimated days are
+    recomputed when the official days arrive)."""
+    from civicgrid.events.services import recompute_deadlines
+
+    calendar_selectors.reset()
+    new = calendar_selectors.fresh()
+    changed = [
+        d
+        for year in sorted(set(years))
+        for d in workcal._dates(year)
+        if old.is_workday(d) != new.is_workday(d)
+    ]
+    return recompute_deadlines(old, new, changed, actor)
 
 
 @transaction.atomic
@@ -29,6 +56,7 @@ def seed_years(years: range | list[int], actor=None) -> SeedReport:
     """Add the days of ``years`` that are missing; replace estimated days once chinese-calendar
     knows the year. Manual and official rows are left as they are."""
     report = SeedReport()
+    old = calendar_selectors.fresh()
     for year in years:
         days = {d.date: d for d in workcal.days_for(year)}
         existing = {w.date: w for w in WorkDay.objects.filter(date__year=year)}
@@ -45,17 +73,24 @@ def seed_years(years: range | list[int], actor=None) -> SeedReport:
             for d in official
             if d.date in existing and existing[d.date].source == "estimated"
         ]
+        now = timezone.now()  # bulk_update skips auto_now; the table's change stamp needs it
         for w in upgrade:
             d = days[w.date]
-            w.workday, w.name, w.source = d.workday, d.name, "official"
+            w.workday, w.name, w.source, w.updated_at = d.workday, d.name, "official", now
         WorkDay.objects.bulk_update(upgrade, ["workday", "name", "source", "updated_at"])
         report.upgraded += len(upgrade)
     if report.added or report.upgraded:
+        report.moved = _recompute(old, years, actor)
         audit.record(
             "events.calendar.seed",
             actor=actor,
             object_type="events.workday",
-            extra={"years": list(years), "added": report.added, "upgraded": report.upgraded},
+            extra={
+                "years": list(years),
+                "added": report.added,
+                "upgraded": report.upgraded,
+                "moved": report.moved,
+            },
         )
     return report
 
@@ -70,12 +105,15 @@ def _parse_workday(value: str) -> bool | None:
 
 
 @transaction.atomic
-def import_arrangement(path: Path, actor=None) -> dict[int, int]:
+def import_arrangement(path: Path, actor=None) -> ArrangementReport:
     """Load an official holiday arrangement (CSV: date, workday, name — 日期, 是否上班, 名称).
 
-    The file lists the exceptions of each year it touches: its holidays and make-up working
-    days. Every other date of those years follows the plain week (Monday to Friday), and the
-    whole year becomes ``official``: the estimate is gone. Nothing changes if any row is wrong.
+    The file lists the exceptions of the year it announces: its holidays and make-up working
+    days. A year not yet official is rebuilt from it: every other date follows the plain week
+    (Monday to Friday) and the whole year becomes ``official``, the estimate gone. A year
+    already official — a notice often lists a day of the year before, as 2024's listed
+    2023-12-30 — only has the dates the file lists set. Manual corrections (a typhoon day)
+    are kept either way. Open events' lines follow. Nothing changes if any row is wrong.
     """
     errors: list[FieldError] = []
     rows: dict[dt.date, tuple[bool, str]] = {}
@@ -111,39 +149,58 @@ def import_arrangement(path: Path, actor=None) -> dict[int, int]:
         raise ServiceError("日历文件有误，未做任何更改", errors)
     if not rows:
         raise ServiceError("文件中没有日期")
-    per_year: dict[int, int] = {}
+    old = calendar_selectors.fresh()
+    report = ArrangementReport(per_year={}, rebuilt=[], amended=[])
     for year in sorted({d.year for d in rows}):
-        WorkDay.objects.filter(date__year=year).delete()
-        day, days = dt.date(year, 1, 1), []
-        while day.year == year:
+        stored = {w.date: w for w in WorkDay.objects.filter(date__year=year)}
+        official = any(w.source == "official" for w in stored.values())
+        manual = {d for d, w in stored.items() if w.source == "manual"}
+        if official:
+            dates = [d for d in rows if d.year == year]
+            report.amended.append(year)
+        else:
+            dates = workcal._dates(year)
+            report.rebuilt.append(year)
+        days = []
+        for day in dates:
+            if day in manual:
+                continue
             workday, name = rows.get(day, (day.weekday() < 5, ""))
             if day in rows and workday and day.weekday() >= 5 and not name:
                 name = "调休上班"
             days.append(WorkDay(date=day, workday=workday, name=name, source="official"))
-            day += dt.timedelta(days=1)
+        WorkDay.objects.filter(date__in=[d.date for d in days]).delete()
         WorkDay.objects.bulk_create(days)
-        per_year[year] = sum(1 for d in rows if d.year == year)
+        report.per_year[year] = sum(1 for d in rows if d.year == year)
+    report.moved = _recompute(old, report.per_year, actor)
     audit.record(
         "events.calendar.import",
         actor=actor,
         object_type="events.workday",
         object_id=Path(path).name[:64],
-        extra={"years": per_year},
+        extra={
+            "years": report.per_year,
+            "rebuilt": report.rebuilt,
+            "amended": report.amended,
+            "moved": report.moved,
+        },
     )
-    return per_year
+    return report
 
 
 @transaction.atomic
 def set_day(actor, day: dt.date, *, workday: bool, name: str = "") -> WorkDay:
-    """A person's correction of one date (the admin)."""
+    """A person's correction of one date (the admin); open events' lines follow it."""
+    old = calendar_selectors.fresh()
     row, _ = WorkDay.objects.update_or_create(
         date=day, defaults={"workday": workday, "name": name[:32], "source": "manual"}
     )
+    moved = _recompute(old, [day.year], actor)
     audit.record(
         "events.calendar.set",
         actor=actor,
         object_type="events.workday",
         object_id=day.isoformat(),
-        after={"workday": workday, "name": name},
+        after={"workday": workday, "name": name, "moved": moved},
     )
     return row

@@ -325,7 +325,9 @@ def desk(user, name: str, now=None) -> QuerySet:
 
     cal = calendar()
     until = cal.add_working_hours(now, cal.hours.per_day * DUE_SOON_WORKING_DAYS).at
-    return qs.filter(deadline__gte=now, deadline__lt=until)
+    # up to and including ``until``: a limit in days falls due at the end of a working day,
+    # exactly where one working day from the evening before (or the early morning) ends
+    return qs.filter(deadline__gte=now, deadline__lte=until)
 
 
 def desks_for(user) -> list[str]:

@@ -783,10 +783,11 @@ def _freeze_deadline(event: Event, start: dt.datetime, force: bool = False) -> N
     if due is None:
         return
     event.deadline, event.deadline_estimated = due.at, due.estimated
-    per_day = calendar().hours.per_day
-    if node.deadline:
-        three_quarters = node.deadline.hours(per_day) * 0.75
-        event.remind_at = calendar().add_working_hours(start, three_quarters).at
+    cal = calendar()
+    # 催办 when three quarters of the working time given are used (a limit in days runs from
+    # the next workday to its end, so its working time is not N times a day's)
+    three_quarters = cal.working_hours_between(start, due.at) * 0.75
+    event.remind_at = cal.add_working_hours(start, three_quarters).at
     yellow = _calendar_deadline(start, node.yellow)
     red = _calendar_deadline(start, node.red)
     event.yellow_at = yellow.at if yellow else due.at
@@ -1086,15 +1087,24 @@ def _do_grant_extension(actor, event, p):
     task.extension_status = "granted" if granted else "refused"
     note = p.get("note", "")
     if granted and event.deadline is not None:
-        old = event.deadline
-        due = workcal.add_limit(calendar(), old, workcal.parse_limit(task.extension_limit))
-        shift = due.at - old
+        cal, limit = calendar(), workcal.parse_limit(task.extension_limit)
+        due = workcal.add_limit(cal, event.deadline, limit)
         event.deadline, event.deadline_estimated = due.at, event.deadline_estimated or due.estimated
-        event.yellow_at = event.yellow_at + shift if event.yellow_at else due.at
-        event.red_at = event.red_at + shift if event.red_at else None
-        event.remind_at = event.remind_at + shift if event.remind_at else None
+        # every line moves by the same working time (a wall-clock shift could land a red card
+        # on a holiday, or days late); a day counts a working day's hours
+        more = limit.hours(cal.hours.per_day)
+
+        def later(at):
+            return cal.add_working_hours(at, more).at if at else None
+
+        event.yellow_at = later(event.yellow_at) or due.at
+        event.red_at, event.remind_at = later(event.red_at), later(event.remind_at)
         event.supervision = ""
         event.save()
+        # the lead's and the assisting departments' tasks share the event's deadline
+        Task.objects.filter(event=event, status__in=("pending", "signed")).exclude(
+            pk=task.pk
+        ).update(deadline=due.at)
         task.deadline = due.at
         new = timezone.localtime(due.at)
         note = note or f"同意延期 {task.extension_limit}，新时限 {new:%Y-%m-%d %H:%M}"
@@ -1415,6 +1425,92 @@ class SweepReport:
     reminded: int = 0
     yellow: int = 0
     red: int = 0
+
+
+# --- the work calendar changed ------------------------------------------------------------------
+LINES = ("deadline", "yellow_at", "red_at", "remind_at")
+
+
+def _deadline_start(event: Event) -> dt.datetime:
+    """When the event's lines began to run: its first dispatch, or its latest 重办 (which
+    starts them anew, see _freeze_deadline)."""
+    if event.reopened_count:
+        again = (
+            event.timeline.filter(action="reopen").order_by("-at").values_list("at", flat=True)
+        ).first()
+        if again is not None:
+            return again
+    return event.dispatched_at
+
+
+def recompute_deadlines(
+    old: workcal.WorkCalendar, new: workcal.WorkCalendar, changed: list[dt.date], actor=None
+) -> int:
+    """Move the lines of open events to where the work calendar now puts them, after days
+    changed from ``old`` to ``new`` (``changed``: the dates whose workday status differs):
+    deadlines that rest on estimated days are recomputed when the official days arrive
+    (DESIGN §6), and a line that counted a day now off (or a day now worked) moves with it.
+    Each move is a timeline row; the running tasks follow the event's deadline. Returns the
+    number of events changed."""
+    from django.db.models import Q
+
+    near = Q(deadline_estimated=True)
+    if changed:
+        since = timezone.make_aware(dt.datetime.combine(min(changed), dt.time(0)))
+        until = timezone.make_aware(dt.datetime.combine(max(changed), dt.time(0)))
+        near |= Q(dispatched_at__lt=until + dt.timedelta(days=1)) & (
+            Q(deadline__gte=since)
+            | Q(yellow_at__gte=since)
+            | Q(red_at__gte=since)
+            | Q(remind_at__gte=since)
+        )
+    moved = 0
+    candidates = (
+        Event.objects.filter(deadline__isnull=False, dispatched_at__isnull=False)
+        .exclude(status__in=workflow.FINAL)
+        .filter(near)
+        .values_list("pk", flat=True)
+    )
+    for pk in list(candidates):
+        with transaction.atomic():
+            event = one(Event.objects.select_for_update(of=("self",)).filter(pk=pk))
+            if event is None or event.deadline is None:
+                continue
+            start = _deadline_start(event)
+            before = {f: getattr(event, f) for f in LINES}
+            after = {
+                f: workcal.carry_over(old, new, start, at).at if at else None
+                for f, at in before.items()
+            }
+            estimated = workcal.rests_on_estimated(new, start, after["deadline"])
+            if after == before and estimated == event.deadline_estimated:
+                continue
+            for f, at in after.items():
+                setattr(event, f, at)
+            event.deadline_estimated = estimated
+            event.save(update_fields=[*LINES, "deadline_estimated"])
+            Task.objects.filter(event=event, status__in=("pending", "signed")).update(
+                deadline=event.deadline
+            )
+            if after["deadline"] != before["deadline"]:
+                old_at = timezone.localtime(before["deadline"])
+                new_at = timezone.localtime(after["deadline"])
+                note = (
+                    f"工作日历调整，办理时限由 {old_at:%Y-%m-%d %H:%M} 改为 {new_at:%Y-%m-%d %H:%M}"
+                )
+            else:
+                note = "工作日历调整，督办节点随之调整"
+            _entry(
+                event,
+                actor or SYSTEM,
+                "recalendar",
+                event.status,
+                event.status,
+                note=note,
+                data={f: (v.isoformat() if v else None) for f, v in after.items()},
+            )
+            moved += 1
+    return moved
 
 
 def sweep(now: dt.datetime | None = None) -> SweepReport:

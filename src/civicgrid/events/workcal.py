@@ -559,3 +559,30 @@ def add_limit(cal: WorkCalendar, start: datetime, limit: Limit) -> Deadline:
     if limit.unit == "days":
         return cal.add_working_days(start, int(limit.amount))
     return cal.add_working_hours(start, limit.amount)
+
+
+def carry_over(old: WorkCalendar, new: WorkCalendar, start: datetime, at: datetime) -> Deadline:
+    """Where a line that ``old`` put at ``at`` for a case received at ``start`` falls under
+    ``new`` (the official days replacing estimated ones, DESIGN §6): the same working time
+    after ``start``. A line at the end of a working day — where every limit in days ends —
+    stays at the end of the same count of workdays after the day of ``start``, as
+    :meth:`WorkCalendar.add_working_days` counts them; any other line keeps its working
+    hours. A line not after ``start`` stays where it is."""
+    ls, la = _local(start), _local(at)
+    if la <= ls:
+        return Deadline(at, new._any_estimated(la.date(), la.date()))
+    first, last = ls.date(), la.date()
+    if (
+        last > first
+        and la - datetime.combine(last, _MIDNIGHT) == old._day_end
+        and old.is_workday(last)
+    ):
+        return new.add_working_days(
+            start, old._count(first + _ONE_DAY, last + _ONE_DAY, "workdays")
+        )
+    return new.add_working_hours(start, old.working_hours_between(start, at))
+
+
+def rests_on_estimated(cal: WorkCalendar, start: datetime, at: datetime) -> bool:
+    """Whether an estimated day lies between ``start`` and ``at`` (both included)."""
+    return cal._any_estimated(_local(start).date(), _local(at).date())

@@ -185,6 +185,7 @@ ENTRY_LABELS = {
     "yellow_card": gettext_noop("黄牌督办"),
     "red_card": gettext_noop("红牌督办"),
     "supporter": gettext_noop("附议"),
+    "recalendar": gettext_noop("时限随日历调整"),
 }
 
 

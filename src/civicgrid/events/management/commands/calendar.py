@@ -69,17 +69,21 @@ class Command(BaseCommand):
             self.stdout.write(f"{local.isoformat()}\t{basis}")
         elif op == "import":
             try:
-                per_year = calendar_services.import_arrangement(o["file"], actor="cli")
+                report = calendar_services.import_arrangement(o["file"], actor="cli")
             except ServiceError as exc:
                 raise CommandError(str(exc)) from None
-            years = "、".join(f"{y} 年 {n} 条" for y, n in per_year.items())
+            years = "、".join(f"{y} 年 {n} 条" for y, n in report.per_year.items())
             self.stdout.write(f"已导入官方放假安排：{years}")
+            if report.amended:
+                kept = "、".join(str(y) for y in report.amended)
+                self.stdout.write(f"{kept} 年已是官方日历：只更改了文件所列日期")
+            self.stdout.write(f"办理时限随之调整的在办事件：{report.moved} 件")
         else:
             years = _years(o["years"])
             report = calendar_services.seed_years(years, actor="cli")
             self.stdout.write(
                 f"日历已补齐 {years.start}–{years.stop - 1}：新增 {report.added} 天，"
-                f"由估算改为官方 {report.upgraded} 天"
+                f"由估算改为官方 {report.upgraded} 天；办理时限随之调整的在办事件 {report.moved} 件"
             )
 
 
