@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from civicgrid.registry import codes, formats
 
 MAX_ADDRESS = 200
-PHONE = re.compile(r"^\+?[0-9][0-9\- ]{5,18}[0-9]$")
+PHONE = re.compile(r"^\+?[0-9][0-9\- ]{5,17}[0-9]$")  # at most 20 characters: Person.phone
 
 
 @dataclass
@@ -162,7 +162,7 @@ def _code(c: Cleaned, row: dict, column: str, length: int, *, required: bool) ->
     if reasons:
         c.error(column, raw, "；".join(reasons))
     else:
-        c.values[column] = raw
+        c.values[column] = codes.normalise_code(raw)  # full-width digits, blanks folded
 
 
 def clean_building(row: dict, today: dt.date) -> Cleaned:
@@ -188,7 +188,7 @@ def _owner_id(c: Cleaned, row: dict, column: str) -> None:
     if reason:
         c.error(column, raw, reason)
     else:
-        c.values[column] = raw.strip().upper()
+        c.values[column] = codes.normalise_code(raw)  # full-width digits folded, as persons
 
 
 def _credit(c: Cleaned, row: dict, column: str, *, required: bool) -> None:
@@ -534,16 +534,31 @@ FAST = {
 _NONE: list = []
 
 
+# What the reader puts before a spreadsheet number too long to be exact (reader.LOST_DIGITS).
+LOST_DIGITS = "\ufffe"
+_LOST_REASON = (
+    "该单元格是数字格式，超过 15 位的数字已被表格软件舍入（如身份证号、编码），"
+    "请把该列设为文本格式后重新录入"
+)
+
+
 def _nul_cells(cols: dict[str, list[str]]) -> dict[int, list[tuple[str, str, str]]]:
     """Row errors for cells holding a NUL character, which PostgreSQL cannot store in text
-    (the COPY of the whole batch would fail). One scan of each column's text finds none."""
+    (the COPY of the whole batch would fail), and for spreadsheet numbers whose digits were
+    lost (an ID number typed as a number becomes another, possibly valid, number). One scan
+    of each column's text finds none."""
     found: dict[int, list[tuple[str, str, str]]] = {}
     for name, column in cols.items():
-        if "\x00" in "".join(column):
+        joined = "".join(column)
+        if "\x00" in joined:
             for i, value in enumerate(column):
                 if "\x00" in value:
                     shown = value.replace("\x00", "\\0")
                     found.setdefault(i, []).append((name, shown, "不能包含空字符（NUL）"))
+        if LOST_DIGITS in joined:
+            for i, value in enumerate(column):
+                if value.startswith(LOST_DIGITS):
+                    found.setdefault(i, []).append((name, value[1:], _LOST_REASON))
     return found
 
 
