@@ -439,3 +439,40 @@ def test_an_overlong_cell_is_a_row_error_and_rows_count_as_a_spreadsheet_does(
         ("4", "id_number"),
     ]
     assert result.written == 1
+
+
+def test_dates_and_one_line_values_are_read_strictly(buildings_file, tmp_path, grid_point):
+    """Text after a date, a date before the person was born, a line break or tab pasted into a
+    name are refused; the forms offices write (2023/5/1, 2023年5月1日, an Excel date with its
+    time) are read; a place's note may span lines."""
+    house = _houses(buildings_file, tmp_path)
+
+    def person(seq: int, name: str, since: str) -> list:
+        return [id_number(seq=seq), name, "", "户籍", "", house.code, "租户", since]
+
+    rows = [
+        person(41, "甲", "2020-01-05abc"),
+        person(43, "乙", "1985-03-01"),  # born 1990-01-01
+        person(45, "丙\n丁", "2021-01-01"),
+        person(47, "戊\t戌", "2021-01-01"),
+        person(49, "己", "2023/5/1"),
+        person(51, "庚", "2023年5月1日"),
+        person(53, "辛", "2023-05-01T00:00:00"),
+    ]
+    result = import_file("persons", write_csv(tmp_path / "p.csv", PERSON_HEADER, rows))
+    assert [(r["行号"], r["列"]) for r in _report(result)] == [
+        ("2", "since"),
+        ("3", "since"),
+        ("4", "name"),
+        ("5", "name"),
+    ]
+    assert "出生日期" in _report(result)[1]["原因"]
+    assert result.written == 3
+    lon, lat = grid_point()
+    path = write_csv(
+        tmp_path / "pl.csv",
+        ["kind", "name", "lon", "lat", "note"],
+        [["边坡", "坡", lon, lat, "一\n二"]],
+    )
+    assert import_file("places", path, actor="test").written == 1
+    assert Place.objects.get(name="坡").note == "一\n二"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from civicgrid.registry import codes, formats
@@ -78,14 +79,34 @@ def _coded(
         c.values[column] = code
 
 
-def _text(c: Cleaned, row: dict, column: str, max_len: int, *, required: bool = True) -> None:
+def _text(
+    c: Cleaned,
+    row: dict,
+    column: str,
+    max_len: int,
+    *,
+    required: bool = True,
+    lines: bool = False,
+) -> None:
     raw = row.get(column, "")
     if not raw and required:
         c.error(column, raw, "必填")
     elif len(raw) > max_len:
         c.error(column, raw[:40], f"过长（最多 {max_len} 个字符）")
+    elif _controls(raw, lines):
+        shown = raw[:40].replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+        c.error(column, shown, "不能包含换行、制表符等控制字符")
     else:
         c.values[column] = raw
+
+
+def _controls(text: str, lines: bool) -> bool:
+    """Whether a one-line value (a name, an address) holds a control character: a line break
+    pasted from another cell, a tab. A note (``lines``) may hold line breaks."""
+    if text.isprintable():
+        return False
+    allowed = "\n\r" if lines else ""
+    return any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text)
 
 
 def _int(c: Cleaned, row: dict, column: str, lo: int, hi: int, *, required: bool = True) -> None:
@@ -123,17 +144,23 @@ def _float(
         c.values[column] = value
 
 
+# 2023-05-01, 2023/5/1, 2023.05.01 or 2023年5月1日, optionally with the time a spreadsheet
+# date cell carries (2023-05-01T00:00:00); nothing else may follow the date
+_DATE = re.compile(
+    r"(?P<y>\d{4})(?:[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})|年(?P<m2>\d{1,2})月(?P<d2>\d{1,2})日)"
+    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+)
+
+
 def _date(c: Cleaned, row: dict, column: str, today: dt.date) -> None:
     raw = _present(c, row, column, required=False, empty=None)
     if raw is None:
         return
-    text = raw.replace("/", "-").replace(".", "-")[:10]
+    m = _DATE.fullmatch(raw.strip())
     try:
-        value = (
-            dt.date.fromisoformat(text)
-            if len(text) == 10
-            else dt.datetime.strptime(text, "%Y-%m-%d").date()
-        )
+        if m is None:
+            raise ValueError
+        value = dt.date(int(m["y"]), int(m["m"] or m["m2"]), int(m["d"] or m["d2"]))
     except ValueError:
         c.error(column, raw, f"日期格式无效（应为 {formats.DATE_FORMAT}）")
         return
@@ -180,11 +207,11 @@ def clean_building(row: dict, today: dt.date) -> Cleaned:
     return c
 
 
-def _owner_id(c: Cleaned, row: dict, column: str) -> None:
+def _owner_id(c: Cleaned, row: dict, column: str, today: dt.date) -> None:
     raw = _present(c, row, column, required=False, empty="")
     if raw is None:
         return
-    reason = codes.validate_id_number(raw)
+    reason = codes.validate_id_number(raw, today=today)
     if reason:
         c.error(column, raw, reason)
     else:
@@ -221,7 +248,7 @@ def clean_house(row: dict, today: dt.date) -> Cleaned:
     _text(c, row, "room", 16)
     _float(c, row, "area", 0.5, 1_000_000, required=False)
     _coded(c, row, "use", formats.HOUSE_USES)
-    _owner_id(c, row, "owner_id_number")
+    _owner_id(c, row, "owner_id_number", today)
     _credit(c, row, "owner_credit_code", required=False)
     c.values.pop("credit_warning", None)
     if c.values.get("owner_id_number") and c.values.get("owner_credit_code"):
@@ -250,7 +277,7 @@ def clean_person(row: dict, today: dt.date) -> Cleaned:
         c.error("id_number", raw, "必填")
     else:
         try:
-            info = codes.parse_id_number(raw)
+            info = codes.parse_id_number(raw, today=today)
         except codes.CodeError as exc:
             c.error("id_number", raw, str(exc))
         else:
@@ -268,6 +295,10 @@ def clean_person(row: dict, today: dt.date) -> Cleaned:
     _code(c, row, "house_code", 25, required=False)
     _coded(c, row, "relation", formats.RELATIONS, required=bool(row.get("house_code")))
     _date(c, row, "since", today)
+    since, born = c.values.get("since"), c.values.get("birth_date")
+    if since and born and since < born:
+        c.error("since", row.get("since", ""), f"起始日期早于出生日期（{born.isoformat()}）")
+        del c.values["since"]
     return c
 
 
@@ -288,7 +319,7 @@ def clean_place(row: dict, today: dt.date) -> Cleaned:
     _coded(c, row, "kind", formats.PLACE_KINDS)
     _text(c, row, "name", 100)
     _lon_lat(c, row)
-    _text(c, row, "note", 500, required=False)
+    _text(c, row, "note", 500, required=False, lines=True)
     return c
 
 
@@ -384,7 +415,7 @@ def _since(today: dt.date) -> _Column:
 def _fast_persons(cols: dict[str, list[str]], n: int, today: dt.date) -> list[dict | None]:
     blank = [""] * n
     ids = cols["id_number"]
-    ok_ids = codes.id_numbers_ok(ids)
+    ok_ids = codes.id_numbers_ok(ids, today=today)
     births = _BIRTH.map(
         [number[6:14] if ok else "19000101" for number, ok in zip(ids, ok_ids, strict=True)]
     )
@@ -409,6 +440,7 @@ def _fast_persons(cols: dict[str, list[str]], n: int, today: dt.date) -> list[di
             not ok
             or not name
             or len(name) > 64
+            or not name.isprintable()  # a tab, a line break (or a wide space: the slow path says)
             or (phone and not (phone.isascii() and phone.isdigit() and 7 <= len(phone) <= 20))
             or htype is _BAD
             or tags is _BAD
@@ -416,6 +448,7 @@ def _fast_persons(cols: dict[str, list[str]], n: int, today: dt.date) -> list[di
             or relation is _BAD
             or (raw_house and not relation)  # a house needs a relation
             or since is _BAD
+            or (since and since < born)
         ):
             out.append(None)
             continue
@@ -449,7 +482,7 @@ def _fast_houses(cols: dict[str, list[str]], n: int, today: dt.date) -> list[dic
         _AREA.map(cols.get("area", blank)),
         _HOUSE_USE.map(cols.get("use", blank)),
         owner_ids,
-        codes.id_numbers_ok(owner_ids),
+        codes.id_numbers_ok(owner_ids, today=today),
         credits,
         codes.credit_codes_ok(credits),
         strict=True,
