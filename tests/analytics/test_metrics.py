@@ -118,6 +118,41 @@ def _the_cli_writes_the_raw_rows(history, tmp_path):
     assert all(r["created_at"].utcoffset() == dt.timedelta(hours=8) for r in rows)
 
 
+def test_departments_are_named_by_their_names(make_user, api, grid_point, monkeypatch):
+    """Grouped by department, the metrics (live and from the rollup) and the 考评 ranking name
+    each department, not just its code."""
+    from civicgrid.events import services
+
+    monkeypatch.setattr(
+        services, "_now", lambda: dt.datetime(2026, 11, 23, 10, tzinfo=kpi.SHANGHAI)
+    )
+    lon, lat = grid_point()
+    filed = api(make_user("op", "operator", "440300")).post(
+        "/api/v1/events",
+        {"channel": "hotline", "source_ref": "D-1", "description": "楼顶加建铁皮房",
+         "category": "010102", "lon": lon, "lat": lat},
+        content_type="application/json",
+    )  # fmt: skip
+    assert filed.status_code == 201, filed.content
+    dept = filed.json()["department"]
+    assert dept["code"] == "440306017-JD" and dept["name"] == "新安街道办事处"
+    client = api(make_user("leader", "leader", "440300"))
+    period = {"from_": "2026-11-01", "to": "2026-11-30"}
+    want = [(dept["code"], "新安街道办事处", 1)]
+    live = _get(client, group_by="department", **period).json()["items"]
+    assert [(r["key"], r["name"], r["accepted"]) for r in live] == want
+    rollup.refresh()
+    assert rollup.fresh()
+    rolled = _get(client, group_by="department", **period).json()["items"]
+    assert [(r["key"], r["name"], r["accepted"]) for r in rolled] == want
+    card = client.get(
+        "/api/v1/scorecards", {"by": "department", "from": "2026-11-01", "to": "2026-11-30"}
+    ).json()
+    names = {c["key"]: c["name"] for c in card["items"]}
+    assert names[dept["code"]] == "新安街道办事处"
+    assert all(name != key for key, name in names.items())  # the assisting department too
+
+
 def test_a_leader_sees_only_their_subtree(make_user, api):
     baoan = api(make_user("baoan", "leader", "440306"))
     ok = _get(baoan, region="440306017", group_by="community")

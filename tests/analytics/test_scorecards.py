@@ -8,8 +8,9 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from civicgrid.analytics import kpi, scorecards
-from civicgrid.analytics.models import Report
+from civicgrid.analytics import kpi, scorecards, services
+from civicgrid.analytics.models import CalendarDay, Report
+from civicgrid.events import calendar_selectors, calendar_services
 from civicgrid.events.calendar_selectors import calendar
 from civicgrid.events.models import Task
 
@@ -27,6 +28,30 @@ def test_working_days_follow_the_work_calendar():
     row = {"dispatched_at": fri, "accepted_at": fri, "resolved_at": mon, "closed_at": None}
     secs = kpi.working_seconds(calendar().working_days_between, row)
     assert secs / 86400 == pytest.approx(16 / 24)
+
+
+@pytest.mark.django_db
+def test_a_calendar_edit_reaches_the_kpi_day_index_at_once(monkeypatch):
+    """An admin stops work for a typhoon moments after a deadline was computed (the process's
+    calendar is fresh, so it is not re-read for a while): the day index that 平均处置用时 is
+    computed from, rebuilt for the edit, holds the rest day — and keeps it."""
+    monday = dt.date(2027, 1, 4)
+    monkeypatch.setattr(calendar_selectors._memo, "every", 3600.0)  # within the memo's window
+    calendar_selectors.reset()
+    try:
+        services.ensure_calendar()
+        assert calendar().is_workday(monday)  # as a dispatch's deadline reads it
+        calendar_services.set_day("admin", monday, workday=False, name="台风停工")
+        assert services.ensure_calendar()
+        day, tuesday = CalendarDay.objects.filter(
+            date__in=(monday, monday + dt.timedelta(days=1))
+        ).order_by("day")
+        assert not day.workday and tuesday.cum == day.cum
+        assert not services.ensure_calendar()  # and it stays right
+        assert not CalendarDay.objects.get(date=monday).workday
+        assert not calendar().is_workday(monday)  # deadlines see the edit as well
+    finally:
+        calendar_selectors.reset()
 
 
 def test_a_period_refuses_more_than_five_years_and_reversed_dates():

@@ -5,22 +5,48 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from tests.e2e.conftest import ADMIN_PASSWORD, E2E_DB, E2E_SCALE, _serve, screenshot
-from tests.instance import instance
+from tests.instance import CLI, instance
 
 pytestmark = pytest.mark.e2e
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture(scope="module")
 def served_with_history(tmp_path_factory):
-    """An instance with ten days of simulated events (its own database)."""
+    """An instance with ten days of simulated events (its own database), and one event filed
+    three weeks ago and still running, so the overdue list has something to show."""
     data_dir = tmp_path_factory.mktemp("e2e-dash")
     args = ("--scale", str(E2E_SCALE), "--history-days", "10")
     with instance(data_dir, E2E_DB + "_dash", *args) as env:
+        subprocess.run(
+            [*CLI, "shell", "-c", OVERDUE_EVENT],
+            env=env,
+            check=True,
+            timeout=120,
+            capture_output=True,
+        )
         yield from _serve(env, data_dir)
+
+
+# filed through the intake as if it were three weeks ago (the 4-hour class of 在建违法建设)
+OVERDUE_EVENT = """
+import datetime as dt
+from django.utils import timezone
+from civicgrid.events import services
+from civicgrid.geo.models import Region
+grid = Region.objects.get(code="44030601700101")
+at = timezone.now() - dt.timedelta(days=21)
+with services.clock(at):
+    services.submit("e2e", services.Intake(
+        channel="hotline", source_ref="E2E-OVERDUE", category="010101", created_at=at,
+        description="e2e：楼顶正在加建铁皮房", lon=grid.lon, lat=grid.lat))
+"""
 
 
 def _login(page, base: str, next_url: str) -> None:
@@ -90,6 +116,35 @@ def test_dashboard_shows_the_apis_numbers(served_with_history, page):
     sub = _api(page, f"/api/v1/metrics?region={busiest['key']}&from={first}&to={last}")
     assert int(value) == sub["total"]["accepted"] == busiest["accepted"]
     assert json.dumps(sub["region"], ensure_ascii=False).count(busiest["name"]) == 1
+
+
+def _city_clock(iso: str | None) -> str:
+    """An API instant as the page should show it: Shanghai's date and time, to the minute."""
+    if not iso:
+        return ""
+    return dt.datetime.fromisoformat(iso).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+def test_deadlines_show_on_shanghai_time(served_with_history, browser):
+    """The overdue and 问题工单 lists give each deadline as the city's clock reads it
+    (Asia/Shanghai), not the API's UTC, even in a browser set to another zone."""
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, timezone_id="America/Los_Angeles"
+    )
+    page = context.new_page()
+    try:
+        _login(page, served_with_history, "/dashboard/")
+        page.wait_for_selector("body[data-dashboard=ready]", timeout=30_000)
+        body = _api(page, "/api/v1/dashboard/watch?region=440300")
+        assert body["overdue"], "the history leaves events overdue"
+        for table in ("overdue", "problem"):
+            shown = {
+                row.locator("td").nth(0).inner_text(): row.locator("td").nth(4).inner_text()
+                for row in page.locator(f"#{table} tbody tr").all()
+            }
+            assert shown == {e["number"]: _city_clock(e["deadline"]) for e in body[table]}, table
+    finally:
+        context.close()
 
 
 def test_dashboard_in_english_when_chosen(served_with_history, page):

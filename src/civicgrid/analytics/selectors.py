@@ -245,10 +245,8 @@ def _names(group: str, keys: list[str]) -> dict[str, str]:
     if group == "department":
         from civicgrid.accounts.models import Department
 
-        ids = [int(k) for k in keys if k.isdigit()]
-        return {
-            str(pk): n for pk, n in Department.objects.filter(pk__in=ids).values_list("pk", "name")
-        }
+        # the group key is the department's code (GROUPS, the rollup), never its id
+        return dict(Department.objects.filter(code__in=keys).values_list("code", "name"))
     if group == "category":
         from civicgrid.events.models import Category
 

@@ -30,14 +30,19 @@ def _stamp() -> str:
 
 def ensure_calendar() -> bool:
     """Rebuild the day index when the work calendar changed since it was built; True if
-    rebuilt. Cheap when nothing changed (one aggregate over the calendar table)."""
-    from civicgrid.events.calendar_selectors import calendar
+    rebuilt. Cheap when nothing changed (one aggregate over the calendar table).
+
+    The index is built from the table as read now, not from this process's calendar memo: the
+    memo may be up to two seconds behind the stamp, and an index built from it would be kept
+    for good under the new stamp. The memo is dropped too, so deadlines see the change now."""
+    from civicgrid.events import calendar_selectors
 
     stamp = _stamp()
     held = CalendarStamp.objects.filter(pk=1).values_list("stamp", flat=True).first()
     if held == stamp:
         return False
-    cal = calendar()
+    calendar_selectors.reset()
+    cal = calendar_selectors.calendar()
     rows, cum, d = [], 0, INDEX_FIRST
     while d <= INDEX_LAST:
         work = cal.is_workday(d)

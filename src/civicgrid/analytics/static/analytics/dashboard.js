@@ -175,6 +175,19 @@
     document.getElementById("child-table").innerHTML = head + "<tbody>" + rows + "</tbody>";
   }
 
+  // The API gives instants in UTC; a deadline is shown on the city's clock (TIME_ZONE, handed
+  // over by the page), whatever zone the browser is in.
+  var cityClock = new Intl.DateTimeFormat("en-CA", {
+    timeZone: form.dataset.timeZone, hourCycle: "h23",
+    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit"
+  });
+  function localTime(iso) {
+    if (!iso) { return ""; }
+    var p = {};
+    cityClock.formatToParts(new Date(iso)).forEach(function (x) { p[x.type] = x.value; });
+    return p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute;
+  }
+
   function esc(s) {
     return String(s || "").replace(/[&<>"]/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]; });
   }
@@ -188,7 +201,7 @@
         "<thead><tr>" + head + "</tr></thead><tbody>" +
         items.map(function (e) {
           return "<tr><td>" + esc(e.number) + "</td><td>" + esc(e.title) + "</td><td>" + esc(e.category) +
-            "</td><td>" + esc(e.department) + "</td><td>" + esc((e.deadline || "").slice(0, 16).replace("T", " ")) +
+            "</td><td>" + esc(e.department) + "</td><td>" + esc(localTime(e.deadline)) +
             "</td><td>" + esc(SUP[e.supervision] || "") + "</td></tr>";
         }).join("") + "</tbody>";
     }
