@@ -92,3 +92,27 @@ def test_unmasked_export_round_trips_and_is_logged(city, tmp_path, capsys):  # n
     assert result.rejected == 0 and Person.objects.count() == before
     with pytest.raises(CommandError, match="--unmasked"):
         call_command("export", "persons", str(out), "--unmasked", "--user", "r_disp")
+
+
+def test_a_person_with_two_homes_round_trips(city, tmp_path):  # noqa: F811
+    """A person imported at a second house keeps the first home (owns one flat, rents
+    another): the export has a row per home, and importing it changes nothing."""
+    second = tmp_path / "second.csv"
+    second.write_text(
+        "id_number,name,phone,household_type,tags,house_code,relation,since\n"
+        f"{CLEAR_ID},欧阳娜娜,13912345678,非户籍,独居老人,{city['nanshan_house'].code},业主,\n",
+        encoding="utf-8",
+    )
+    assert import_file("persons", second, actor="test").rejected == 0
+    person = Person.objects.get(pk=city["person"].pk)
+    homes = set(person.residences.filter(until=None).values_list("house_id", "relation", "since"))
+    assert len(homes) == 2 and person.grid_code == city["nanshan_house"].grid_code
+    out = tmp_path / "persons.csv"
+    call_command("export", "persons", str(out), "--unmasked")
+    assert [r["id_number"] for r in _read(out)].count(CLEAR_ID) == 2
+    result = import_file("persons", out, actor="test")
+    assert (result.rejected, result.report_path) == (0, None)
+    person.refresh_from_db()
+    assert person.grid_code == city["nanshan_house"].grid_code  # still where it was
+    again = set(person.residences.filter(until=None).values_list("house_id", "relation", "since"))
+    assert again == homes

@@ -88,7 +88,10 @@ def _persons(qs, unmasked, user) -> Iterator[list]:
                 _label(formats.HOUSEHOLD_TYPES, p.household_type),
                 _tags(p.tags),
             ]
-            for r in homes.get(p.pk) or [None]:
+            # the home in the grid that keeps the person last: the import places a person
+            # at the last house of theirs the file names, so a round trip keeps them there
+            mine = sorted(homes.get(p.pk, ()), key=lambda r: r.grid_code == p.grid_code)
+            for r in mine or [None]:
                 yield base + (
                     [
                         r.house.code,

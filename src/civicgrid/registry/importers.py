@@ -4,7 +4,8 @@ The file streams through in batches. A reading thread reads and cleans the next 
 (rows.py, column-wise) and hashes and encrypts what it can while the current one is written;
 each batch then has its references resolved with a few set queries, its missing codes issued,
 and is written with one upsert inside one transaction — so a crash leaves whole batches only,
-and running the same file again completes it exactly (rows are upserted by their natural key).
+and running the same file again completes it exactly (rows are upserted by their natural key;
+a persons row's key is the ID number with the house it names: see PersonLoader).
 Every refused row goes to the error report (row, column, value, reason) and the command exits 1
 when any was refused.
 """
@@ -29,7 +30,7 @@ from django.utils import timezone
 
 from civicgrid.accounts import pii
 from civicgrid.audit import services as audit
-from civicgrid.registry import bulk, codes
+from civicgrid.registry import bulk, codes, formats
 from civicgrid.registry.models import (
     Building,
     CodeSequence,
@@ -357,8 +358,27 @@ class _Loader:
             unless_run=self.run_id,
             returning=returning,
         )
+        out, again = self._earlier(table, key_column, rows, key, written, back, returning)
+        for line, v, hit in again:
+            refused.append((line, column, str(key(v)), f"与第 {hit[0]} 行重复"))
+        return out, back
+
+    def _earlier(
+        self,
+        table: str,
+        key_column: str,
+        rows: list[tuple[int, dict]],
+        key: Callable[[dict], object],
+        written: int,
+        back: list[tuple],
+        returning: tuple[str, ...],
+        fields: tuple[str, ...] = (),
+    ) -> tuple[list[tuple[int, dict]], list[tuple[int, dict, tuple]]]:
+        """After an upsert with ``unless_run``: the rows it wrote, and the rows it left alone
+        because an earlier batch of this run wrote their key, each with (the earlier line,
+        ``fields``…) of the stored row."""
         if written == len(rows):
-            return rows, back
+            return rows, []
         if returning:  # PostgreSQL: the rows left alone are the ones not returned
             got = {r[0] for r in back}
             suspects = [k for _, v in rows if (k := key(v)) not in got]
@@ -368,18 +388,19 @@ class _Loader:
             table,
             key_column,
             suspects,
-            ["import_row"],
+            ["import_row", *fields],
             extra_where="import_run = %s AND import_row < %s",
             params=[self.run_id, min(line for line, _ in rows)],
         )
         out = []
+        again = []
         for line, v in rows:
             hit = earlier.get(key(v))
             if hit:
-                refused.append((line, column, str(key(v)), f"与第 {hit[0]} 行重复"))
+                again.append((line, v, hit))
             else:
                 out.append((line, v))
-        return out, back
+        return out, again
 
 
 def _reserve(
@@ -874,7 +895,27 @@ def _lookup_houses(rows) -> dict[str, tuple]:
     )
 
 
+_PERSON_ZH = {c.name: c.zh for c in formats.KINDS["persons"]}
+
+
+def _personal_label(column: str, value: str) -> str:
+    """A person's cleaned field as the file wrote it (labels rather than codes)."""
+    if column == "household_type":
+        return formats.HOUSEHOLD_TYPES.get(value, value)
+    if column == "tags":
+        return "、".join(formats.CARE_TAGS.get(t, t) for t in value.split(",") if t)
+    return value
+
+
 class PersonLoader(_Loader):
+    """Persons and their homes. A person may have several homes at once (owns one flat,
+    rents another), and the export writes one row per open home, so the key of a row is
+    (ID number, house code): a further row of the same ID number naming another house is
+    another home, accepted when it repeats the person's name, phone, household type and tags
+    of their first row (else a row error on the column that differs). The same ID number and
+    house twice, or a row without a house beside any other row of that person, is a duplicate.
+    The person's place of residence follows the last house of theirs the file names."""
+
     table = Person._meta.db_table
     STUB_COLUMNS = [
         "id_hash",
@@ -915,13 +956,24 @@ class PersonLoader(_Loader):
                 ok.append((line, v))
         if ok and "id_hash" not in ok[0][1]:  # not prepared (a caller of write alone)
             self.prepare(ok)
-        ok = self._first(ok, lambda v: v["id_hash"], "id_number", refused)
+        people: dict[str, list[tuple[int, dict]]] = {}  # a person's rows, in file order
+        for line, v in ok:
+            people.setdefault(v["id_hash"], []).append((line, v))
+        firsts = [rows[0] for rows in people.values()]
+        # each person's further rows against their first: more homes, or refused
+        sorted_out: dict[str, tuple[list, list[Refusal]]] = {}
+        for h, ((line, v), *more) in people.items():
+            if more:
+                first_home = {houses[v["house_code"]][0]: line} if v["house_code"] else None
+                sorted_out[h] = self._homes(more, line, v, first_home, houses)
+        nothing_more: tuple[list, list[Refusal]] = ([], [])
         now = _now()
-        keep_place = ("grid_code", "district_code")
-        ok, back = self._upsert(
-            self.table,
-            self.COLUMNS,
-            [
+        values = []
+        for line, v in firsts:
+            homes, _ = sorted_out.get(v["id_hash"], nothing_more)
+            # the person's place of residence: the last house of theirs the file names
+            last = homes[-1][1]["house_code"] if homes else v["house_code"]
+            values.append(
                 (
                     v["id_hash"],
                     v["id_enc"],
@@ -932,19 +984,21 @@ class PersonLoader(_Loader):
                     v["birth_date"],
                     v["household_type"],
                     v["tags"],
-                    houses[v["house_code"]][1] if v["house_code"] else "",
-                    houses[v["house_code"]][2] if v["house_code"] else "",
+                    houses[last][1] if last else "",
+                    houses[last][2] if last else "",
                     self.run_id,
                     line,
                     now,
                     now,
                 )
-                for line, v in ok
-            ],
-            ok,
-            lambda v: v["id_hash"],
-            "id_hash",
-            "id_number",
+            )
+        keep_place = ("grid_code", "district_code")
+        returning = ("id_hash", "id") if connection.vendor == "postgresql" else ()
+        written, back = bulk.upsert(
+            self.table,
+            self.COLUMNS,
+            values,
+            ["id_hash"],
             [
                 *(
                     c
@@ -958,11 +1012,120 @@ class PersonLoader(_Loader):
                     for c in keep_place
                 ),
             ],
-            refused,
-            returning=("id_hash", "id") if connection.vendor == "postgresql" else (),
+            unless_run=self.run_id,
+            returning=returning,
         )
-        self._residences(ok, houses, now, {h: (pk,) for h, pk in back})
+        ids = {h: (pk,) for h, pk in back}
+        done, again = self._earlier(
+            self.table,
+            "id_hash",
+            firsts,
+            lambda v: v["id_hash"],
+            written,
+            back,
+            returning,
+            fields=("id", *self.PERSONAL),
+        )
+        living = []
+        for first in done:
+            living.append(first)
+            if first[1]["id_hash"] in sorted_out:
+                homes, why = sorted_out[first[1]["id_hash"]]
+                living += homes
+                refused += why
+        if again:  # persons an earlier batch of this run wrote: all their rows are checked
+            living += self._more_homes(again, people, houses, refused)  # against that
+            ids.update((v["id_hash"], (hit[1],)) for _, v, hit in again)
+        self._residences(living, houses, now, ids)
         return refused
+
+    # what every row of one person in a file must say alike (the rest — house, relation,
+    # since — is the residence's own)
+    PERSONAL = ("name", "phone", "household_type", "tags")
+
+    def _homes(
+        self,
+        rows: list[tuple[int, dict]],
+        first_line: int,
+        first: dict,
+        homes: dict[int, int] | None,
+        houses: dict[str, tuple],
+    ) -> tuple[list[tuple[int, dict]], list[Refusal]]:
+        """Which of a person's ``rows`` are further homes of theirs, and the refusals of the
+        others, given their first row in the file (``first_line``, its fields ``first``) and
+        ``homes``: house id → line of the homes read so far (None when the first row named
+        no house)."""
+        accepted = []
+        refused: list[Refusal] = []
+        homes = dict(homes) if homes is not None else None
+        for line, v in rows:
+            why = self._not_a_home(line, v, first_line, first, homes, houses)
+            if why:
+                refused.append(why)
+            else:
+                homes[houses[v["house_code"]][0]] = line  # type: ignore[index]
+                accepted.append((line, v))
+        return accepted, refused
+
+    def _not_a_home(
+        self,
+        line: int,
+        v: dict,
+        first_line: int,
+        first: dict,
+        homes: dict[int, int] | None,
+        houses: dict[str, tuple],
+    ) -> Refusal | None:
+        """Why row ``v`` cannot be one more home of the person (see :meth:`_homes`); None
+        when it can."""
+        if not v["house_code"] or homes is None:
+            return (line, "id_number", v["id_number"], f"与第 {first_line} 行重复")
+        earlier = homes.get(houses[v["house_code"]][0])
+        if earlier:
+            return (line, "id_number", v["id_number"], f"与第 {earlier} 行重复")
+        for column in self.PERSONAL:
+            mine, theirs = v[column], first[column]
+            if column == "tags":  # the same tags in another order are the same tags
+                mine, theirs = set(mine.split(",")), set(theirs.split(","))
+            if mine != theirs:
+                return (
+                    line,
+                    column,
+                    _personal_label(column, v[column]),
+                    f"与第 {first_line} 行（同一身份证号）的{_PERSON_ZH[column]}不一致："
+                    "同一人的多处住所须填写相同的个人信息",
+                )
+        return None
+
+    def _more_homes(self, again, people, houses, refused) -> list[tuple[int, dict]]:
+        """The rows of persons an earlier batch of this run wrote, checked against the stored
+        person and the homes this run gave them: the further homes among them (each moves the
+        person's place of residence there, as within a batch); the others are refused."""
+        pids = [hit[1] for _, _, hit in again]
+        known: dict[int, dict[int, int]] = {}
+        for pid, house_id, line in Residence.objects.filter(
+            import_run=self.run_id, person_id__in=pids
+        ).values_list("person_id", "house_id", "import_row"):
+            known.setdefault(pid, {})[house_id] = line
+        out = []
+        moves = []
+        for _, v, hit in again:
+            first_line, pid = hit[0], hit[1]
+            first = dict(zip(self.PERSONAL, hit[2:], strict=True))
+            rows = people[v["id_hash"]]
+            homes, why = self._homes(rows, first_line, first, known.get(pid), houses)
+            out += homes
+            refused += why
+            if homes:
+                house = houses[homes[-1][1]["house_code"]]
+                moves.append((house[1], house[2], pid))
+        if moves:
+            with connection.cursor() as cur:
+                cur.executemany(
+                    f"UPDATE {self.table} SET grid_code = %s, district_code = %s WHERE id = %s",
+                    moves,
+                )
+        return out
 
     def _residences(self, rows, houses, now, ids) -> None:
         living = [(line, v) for line, v in rows if v["house_code"]]
