@@ -11,9 +11,10 @@ from civicgrid.audit.models import AuditRecord
 from civicgrid.registry import codes
 from civicgrid.registry import services as registry
 from civicgrid.registry.importers import import_file
-from civicgrid.registry.models import Person
-from tests.registry.conftest import id_number
+from civicgrid.registry.models import House, Organisation, Person
+from tests.registry.conftest import id_number, write_csv
 from tests.registry.test_api import CLEAR_ID, city, users  # noqa: F401 - fixtures
+from tests.registry.test_import import HOUSE_HEADER
 
 pytestmark = pytest.mark.django_db
 
@@ -116,3 +117,33 @@ def test_a_person_with_two_homes_round_trips(city, tmp_path):  # noqa: F811
     assert person.grid_code == city["nanshan_house"].grid_code  # still where it was
     again = set(person.residences.filter(until=None).values_list("house_id", "relation", "since"))
     assert again == homes
+
+
+def test_a_masked_export_does_not_import_back(city, tmp_path):  # noqa: F811
+    """A masked file imported back would overwrite the real names with ``欧**``: each
+    masked value is a row error on its column, saying to use an unmasked export."""
+    org = tmp_path / "o.csv"
+    org.write_text(
+        "credit_code,name,kind,legal_rep\n91350100M000100Y43,宝民超市,企业,欧阳明\n",
+        encoding="utf-8",
+    )
+    assert import_file("organisations", org, actor="test").rejected == 0
+    house = city["baoan_house"]
+    owned = [["", house.building.code, 5, "501", 90, "出租", CLEAR_ID, ""]]
+    assert import_file("houses", write_csv(tmp_path / "h.csv", HOUSE_HEADER, owned)).rejected == 0
+    masked = {
+        "organisations": {"legal_rep"},
+        "persons": {"id_number", "name", "phone"},
+        "houses": {"owner_id_number"},
+    }
+    for kind, columns in masked.items():
+        out = tmp_path / f"{kind}.csv"
+        call_command("export", kind, str(out))  # the operator's default: masked
+        result = import_file(kind, out, actor="test")
+        problems = _read(result.report_path)
+        assert {p["列"] for p in problems} == columns, kind
+        assert all("脱敏导出" in p["原因"] and "--unmasked" in p["原因"] for p in problems)
+        assert all("*" in p["值"] for p in problems)
+    assert Organisation.objects.get(credit_code="91350100M000100Y43").legal_rep == "欧阳明"
+    assert Person.objects.get(pk=city["person"].pk).name == "欧阳娜娜"
+    assert House.objects.get(pk=house.pk).owner_person_id == city["person"].pk

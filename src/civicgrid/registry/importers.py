@@ -197,6 +197,33 @@ def default_report_path(path: Path) -> Path:
     return Path(path).with_name(Path(path).name + ".errors.csv")
 
 
+# The personal data a masked export writes with stars (``张*``, ``138****5678``,
+# ``440306********1234``); no real name, phone or ID number has one.
+MASKED_COLUMNS = {
+    "houses": ("owner_id_number",),
+    "persons": ("id_number", "name", "phone"),
+    "organisations": ("legal_rep",),
+}
+MASKED_REASON = "是脱敏导出的值（含 *），不能导入；请使用 --unmasked 导出的文件"
+
+
+def _refuse_masked(kind: str, columns: dict[str, list[str]], rows: list) -> None:
+    """Make every row holding a masked value a row error on that column, in place: a masked
+    export imported back would otherwise overwrite the real names with ``马**``."""
+    found: dict[int, list[tuple[str, str, str]]] = {}
+    for name in MASKED_COLUMNS.get(kind, ()):
+        column = columns.get(name)
+        if column is None or "*" not in "".join(column):
+            continue
+        for i, value in enumerate(column):
+            if "*" in value:
+                found.setdefault(i, []).append((name, value, MASKED_REASON))
+    for i, errs in found.items():
+        line, _, others, _ = rows[i]
+        named = {column for column, _, _ in errs}
+        rows[i] = (line, {}, errs + [e for e in others if e[0] not in named], [])
+
+
 def import_file(
     kind: str,
     path: Path,
@@ -233,6 +260,7 @@ def import_file(
         thread's own connection, when ``ahead_reads``)."""
         for lines, columns in table.iter_batches(batch_size):
             rows = clean_columns(kind, lines, columns, today)
+            _refuse_masked(kind, columns, rows)
             good = [(line, values) for line, values, errs, _ in rows if not errs]
             loader.prepare(good)
             yield rows, good
