@@ -147,3 +147,23 @@ def test_a_masked_export_does_not_import_back(city, tmp_path):  # noqa: F811
     assert Organisation.objects.get(credit_code="91350100M000100Y43").legal_rep == "欧阳明"
     assert Person.objects.get(pk=city["person"].pk).name == "欧阳娜娜"
     assert House.objects.get(pk=house.pk).owner_person_id == city["person"].pk
+
+
+def test_owners_known_by_credit_code_alone_are_left_out_and_said(city, tmp_path, capsys):  # noqa: F811
+    """A houses file registers an owner by credit code alone (no name, no kind): the
+    organisations file leaves it out, which the import would refuse, and says how many."""
+    house = city["baoan_house"]
+    owned = [["", house.building.code, 5, "501", 90, "出租", "", "91350100M000100Y43"]]
+    assert import_file("houses", write_csv(tmp_path / "h.csv", HOUSE_HEADER, owned)).rejected == 0
+    named = tmp_path / "o.csv"
+    named.write_text(
+        "credit_code,name,kind\n92440300MA54X43K7F,宝民小卖部,个体工商户\n", encoding="utf-8"
+    )
+    assert import_file("organisations", named, actor="test").rejected == 0
+    out = tmp_path / "orgs.csv"
+    call_command("export", "organisations", str(out), "--unmasked")
+    assert [r["name"] for r in _read(out)] == ["宝民小卖部"]
+    assert "另有 1 个单位只有统一社会信用代码" in capsys.readouterr().out
+    result = import_file("organisations", out, actor="test")
+    assert (result.rejected, result.report_path) == (0, None)
+    assert Organisation.objects.count() == 2

@@ -8,6 +8,8 @@ import csv
 from collections.abc import Iterator
 from pathlib import Path
 
+from django.db.models import Q
+
 from civicgrid.accounts import pii
 from civicgrid.accounts.scoping import scope_by_grid
 from civicgrid.audit import services as audit
@@ -16,6 +18,8 @@ from civicgrid.registry.models import Building, House, Organisation, Person, Pla
 from civicgrid.registry.selectors import residences_seen
 
 CHUNK = 5000
+# an owner registered by a houses file: its credit code and nothing else
+_NAMELESS_ORG = Q(name="") | Q(kind="")
 
 
 def _label(mapping: dict[str, str], code: str) -> str:
@@ -115,7 +119,10 @@ def _persons(qs, unmasked, user) -> Iterator[list]:
 
 
 def _organisations(qs, unmasked, user) -> Iterator[list]:
-    for o in qs.select_related("house").order_by("credit_code").iterator(CHUNK):
+    # owners known by credit code alone (from a houses file) are left out: the import needs a
+    # name and a kind, and the houses file names them by code
+    rows = qs.exclude(_NAMELESS_ORG).select_related("house").order_by("credit_code")
+    for o in rows.iterator(CHUNK):
         yield [
             o.credit_code,
             o.name,
@@ -141,14 +148,23 @@ EXPORTS = {
 }
 
 
+# what the file leaves out, per kind: records the import would refuse for want of a name
+LEFT_OUT = {
+    "persons": Q(name=""),  # known by ID number alone
+    "organisations": _NAMELESS_ORG,  # known by credit code alone
+}
+
+
 def left_out(kind: str, *, user=None) -> int:
     """Rows of ``kind`` the user may see that the file leaves out: persons known by number
-    alone (no name), whom the import would refuse. Said, so a round trip loses nothing
-    silently (such a person may still have a home registered)."""
-    if kind != "persons":
+    alone (no name) and organisations known by credit code alone (no name or kind), whom
+    the import would refuse. Said, so a round trip loses nothing silently (such a person may
+    still have a home registered, such an organisation may own houses)."""
+    if kind not in LEFT_OUT:
         return 0
-    qs = Person.objects.all() if user is None else scope_by_grid(Person.objects.all(), user)
-    return qs.filter(name="").count()
+    model = EXPORTS[kind][0]
+    qs = model.objects.all() if user is None else scope_by_grid(model.objects.all(), user)
+    return qs.filter(LEFT_OUT[kind]).count()
 
 
 def export_file(kind: str, path: Path, *, user=None, unmasked: bool = False, actor=None) -> int:

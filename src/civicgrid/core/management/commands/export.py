@@ -6,6 +6,15 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+# what the file leaves out (records the import would refuse), said so nothing is lost silently
+LEFT_OUT_NOTE = {
+    "persons": "另有 {} 人只有身份证号、没有姓名，未写入（导入需要姓名）",
+    "organisations": (
+        "另有 {} 个单位只有统一社会信用代码、没有名称和类型，未写入（导入需要名称和类型；"
+        "它们随房屋文件的业主信用代码回来）"
+    ),
+}
+
 
 class Command(BaseCommand):
     help = (
@@ -48,4 +57,4 @@ class Command(BaseCommand):
         note = "（未脱敏，已记入审计）" if o["unmasked"] else "（已脱敏）"
         self.stdout.write(f"已导出 {count} 行到 {file}{note}")
         if kind != "events" and (skipped := left_out(kind, user=user)):
-            self.stdout.write(f"另有 {skipped} 人只有身份证号、没有姓名，未写入（导入需要姓名）")
+            self.stdout.write(LEFT_OUT_NOTE[kind].format(skipped))
