@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 
+import openpyxl
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -167,3 +168,35 @@ def test_owners_known_by_credit_code_alone_are_left_out_and_said(city, tmp_path,
     result = import_file("organisations", out, actor="test")
     assert (result.rejected, result.report_path) == (0, None)
     assert Organisation.objects.count() == 2
+
+
+def test_a_file_named_xlsx_is_a_real_workbook_that_imports_back(city, tmp_path, grid_point):  # noqa: F811
+    lon, lat = grid_point()
+    write_csv(
+        tmp_path / "pl.csv",
+        ["kind", "name", "lon", "lat", "note"],
+        [["边坡", "宝民坡", lon, lat, ""]],
+    )
+    assert import_file("places", tmp_path / "pl.csv", actor="test").rejected == 0
+    org = "credit_code,name,kind,legal_rep\n91350100M000100Y43,宝民超市,企业,欧阳明\n"
+    (tmp_path / "o.csv").write_text(org, encoding="utf-8")
+    assert import_file("organisations", tmp_path / "o.csv", actor="test").rejected == 0
+    for kind in ("buildings", "houses", "persons", "organisations", "places"):
+        out = tmp_path / f"{kind}.xlsx"
+        call_command("export", kind, str(out), "--unmasked")
+        sheet = openpyxl.load_workbook(out, read_only=True).worksheets[0]
+        rows = list(sheet.iter_rows(values_only=True))
+        assert len(rows) > 1, kind
+        result = import_file(kind, out, actor="test")
+        assert (result.rejected, result.report_path) == (0, None), kind
+        assert result.written == len(rows) - 1
+
+
+def test_a_file_that_cannot_be_written_is_a_clear_error(city, tmp_path):  # noqa: F811
+    with pytest.raises(CommandError, match="目录不存在"):
+        call_command("export", "places", str(tmp_path / "no" / "such" / "places.csv"))
+    with pytest.raises(CommandError, match=r"\.xls"):
+        call_command("export", "places", str(tmp_path / "places.xls"))
+    with pytest.raises(CommandError, match="CSV"):
+        call_command("export", "events", str(tmp_path / "events.xlsx"))
+    assert list(tmp_path.glob("*.xls*")) == []

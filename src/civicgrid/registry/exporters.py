@@ -167,24 +167,99 @@ def left_out(kind: str, *, user=None) -> int:
     return qs.filter(LEFT_OUT[kind]).count()
 
 
+class ExportError(Exception):
+    """The file cannot be written (no such folder, a format we do not write); in Chinese."""
+
+
+class _CsvSheet:
+    """CSV in UTF-8 with a BOM, so Excel reads the Chinese."""
+
+    def __init__(self, path: Path, kind: str):
+        self._fh = open(path, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
+        self._writer = csv.writer(self._fh)
+
+    def writerow(self, row: list) -> None:
+        self._writer.writerow(row)
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+class _XlsxSheet:
+    """A real XLSX, written row by row (openpyxl's write-only mode streams the rows to a
+    temporary file, so memory stays flat however many rows there are)."""
+
+    def __init__(self, path: Path, kind: str):
+        import openpyxl
+
+        self._path = path
+        self._book = openpyxl.Workbook(write_only=True)
+        self._sheet = self._book.create_sheet(kind)
+        with open(path, "wb"):  # fail now, not after the last row, when it cannot be written
+            pass
+
+    def writerow(self, row: list) -> None:
+        self._sheet.append([self._cell(v) for v in row])
+
+    def _cell(self, value: object) -> object:
+        from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, WriteOnlyCell
+
+        if value == "" or value is None:
+            return None
+        if not isinstance(value, str):
+            return value
+        if ILLEGAL_CHARACTERS_RE.search(value):  # control characters XML cannot hold
+            value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if value.startswith("=") or value in ERROR_CODES:
+            # text, not a formula or an error value: Excel shows it as written
+            cell = WriteOnlyCell(self._sheet, value=value)
+            cell.data_type = "s"
+            return cell
+        return value
+
+    def close(self) -> None:
+        self._book.save(self._path)
+
+
+SHEETS = {".xlsx": _XlsxSheet}
+NOT_WRITTEN = (".xls", ".xlsm", ".xlsb", ".ods")  # spreadsheet formats we do not write
+
+
+def _open_sheet(path: Path, kind: str) -> _CsvSheet | _XlsxSheet:
+    """The writer for ``path``: XLSX for a name ending in .xlsx, CSV otherwise."""
+    suffix = path.suffix.lower()
+    if suffix in NOT_WRITTEN:
+        raise ExportError(f"不能导出为 {suffix} 文件：请用 .csv 或 .xlsx 结尾的文件名")
+    if not path.parent.is_dir():
+        raise ExportError(f"目录不存在：{path.parent}（请先创建该目录）")
+    try:
+        return SHEETS.get(suffix, _CsvSheet)(path, kind)
+    except OSError as exc:
+        raise ExportError(f"无法写入 {path}：{exc.strerror or exc}") from None
+
+
 def export_file(kind: str, path: Path, *, user=None, unmasked: bool = False, actor=None) -> int:
-    """Write the rows the ``user`` may see (all, for the operator); returns the row count."""
+    """Write the rows the ``user`` may see (all, for the operator); returns the row count.
+    CSV, or XLSX when the name ends in .xlsx; raises ExportError when it cannot be written."""
     if unmasked and user is not None:
         raise PermissionError("只有服务器运维人员可以导出未脱敏数据")
+    path = Path(path)
     model, rows = EXPORTS[kind]
     qs = model.objects.all() if user is None else scope_by_grid(model.objects.all(), user)
     count = 0
-    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow([c.name for c in formats.KINDS[kind]])
+    sheet = _open_sheet(path, kind)
+    try:
+        sheet.writerow([c.name for c in formats.KINDS[kind]])
         for row in rows(qs, unmasked, user):
-            writer.writerow(row)
+            sheet.writerow(row)
             count += 1
+    finally:
+        sheet.close()
     audit.record(
         "pii.export_unmasked" if unmasked else "registry.export",
         actor=actor or user,
         object_type=f"registry.{kind}",
-        object_id=Path(path).name[:64],
+        object_id=path.name[:64],
         region_path=user.jurisdiction.path
         if user is not None and user.jurisdiction_id
         else "440300",

@@ -18,7 +18,8 @@ LEFT_OUT_NOTE = {
 
 class Command(BaseCommand):
     help = (
-        "导出：buildings、houses、persons、organisations、places（与导入相同的列）；"
+        "导出：buildings、houses、persons、organisations、places（与导入相同的列；"
+        "文件名以 .xlsx 结尾时写 XLSX，否则写 CSV）；"
         "events（KPI 原始行，DESIGN §10）。"
         "默认脱敏；--user 按该用户辖区导出；--unmasked 仅限服务器运维人员，且记入审计"
     )
@@ -38,7 +39,7 @@ class Command(BaseCommand):
     def handle(self, *args, kind: str, file: Path, **o):
         from civicgrid.accounts.services import get_user
         from civicgrid.core.errors import ServiceError
-        from civicgrid.registry.exporters import export_file, left_out
+        from civicgrid.registry.exporters import NOT_WRITTEN, ExportError, export_file, left_out
 
         if o["unmasked"] and o["user"]:
             raise CommandError("--unmasked 只能由服务器运维人员使用，不能与 --user 同用")
@@ -51,9 +52,16 @@ class Command(BaseCommand):
         if kind == "events":  # the raw rows of the KPIs (DESIGN §10); no personal data
             from civicgrid.analytics.exporting import export_events
 
+            if file.suffix.lower() in (".xlsx", *NOT_WRITTEN):
+                raise CommandError("events 只能导出为 CSV：请用 .csv 结尾的文件名")
+            if not file.parent.is_dir():
+                raise CommandError(f"目录不存在：{file.parent}（请先创建该目录）")
             count = export_events(file, user=user, actor="cli")
         else:
-            count = export_file(kind, file, user=user, unmasked=o["unmasked"], actor="cli")
+            try:
+                count = export_file(kind, file, user=user, unmasked=o["unmasked"], actor="cli")
+            except ExportError as exc:
+                raise CommandError(str(exc)) from None
         note = "（未脱敏，已记入审计）" if o["unmasked"] else "（已脱敏）"
         self.stdout.write(f"已导出 {count} 行到 {file}{note}")
         if kind != "events" and (skipped := left_out(kind, user=user)):
