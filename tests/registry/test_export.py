@@ -12,7 +12,7 @@ from civicgrid.audit.models import AuditRecord
 from civicgrid.registry import codes
 from civicgrid.registry import services as registry
 from civicgrid.registry.importers import import_file
-from civicgrid.registry.models import House, Organisation, Person
+from civicgrid.registry.models import House, Organisation, Person, Place
 from tests.registry.conftest import id_number, write_csv
 from tests.registry.test_api import CLEAR_ID, city, users  # noqa: F401 - fixtures
 from tests.registry.test_import import HOUSE_HEADER
@@ -200,3 +200,31 @@ def test_a_file_that_cannot_be_written_is_a_clear_error(city, tmp_path):  # noqa
     with pytest.raises(CommandError, match="CSV"):
         call_command("export", "events", str(tmp_path / "events.xlsx"))
     assert list(tmp_path.glob("*.xls*")) == []
+
+
+def test_text_that_excel_would_run_as_a_formula_is_exported_as_text(tmp_path, grid_point):
+    """OWASP CSV injection: a name or note beginning with = + - @ opens as a formula in
+    Excel. The CSV writes such a cell with a leading ' (text), the XLSX as a text cell, and
+    either file imports back exactly (a value that itself begins with ' included)."""
+    lon, lat = grid_point()
+    names = ["=1+2", "-坡", "@坡", "+坡", "''=引号", "'普通"]
+    note = '=HYPERLINK("http://evil.invalid","点我")'
+    rows = [["边坡", n, lon + i * 1e-5, lat, note] for i, n in enumerate(names)]
+    write_csv(tmp_path / "in.csv", ["kind", "name", "lon", "lat", "note"], rows)
+    assert import_file("places", tmp_path / "in.csv", actor="test").rejected == 0
+    stored = sorted(Place.objects.values_list("name", "note"))
+    assert {n for n, _ in stored} == {"=1+2", "-坡", "@坡", "+坡", "'=引号", "'普通"}
+    out = tmp_path / "places.csv"
+    call_command("export", "places", str(out))
+    exported = _read(out)
+    for cell in (c for r in exported for c in (r["name"], r["note"])):
+        assert not cell.startswith(("=", "+", "-", "@")), cell
+    assert {r["name"] for r in exported} == {"'=1+2", "'-坡", "'@坡", "'+坡", "''=引号", "'普通"}
+    book = tmp_path / "places.xlsx"
+    call_command("export", "places", str(book))
+    cells = [c for row in openpyxl.load_workbook(book).worksheets[0].iter_rows() for c in row]
+    assert all(c.data_type != "f" for c in cells)
+    for path in (out, book):
+        result = import_file("places", path, actor="test")
+        assert (result.rejected, result.written) == (0, len(names))
+        assert sorted(Place.objects.values_list("name", "note")) == stored

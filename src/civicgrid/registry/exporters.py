@@ -171,15 +171,29 @@ class ExportError(Exception):
     """The file cannot be written (no such folder, a format we do not write); in Chinese."""
 
 
+# What Excel reads as the start of a formula in a CSV cell (OWASP, CSV injection).
+FORMULA_STARTS = frozenset("=+-@\t\r")
+
+
+def _guarded(text: str) -> str:
+    """``text`` with a leading ``'`` when, after any ``'`` it already begins with, it begins
+    with a formula character: the import takes one ``'`` off under the same rule, so every
+    value comes back as it was (``'=x`` too)."""
+    return "'" + text if text.lstrip("'")[:1] in FORMULA_STARTS else text
+
+
 class _CsvSheet:
-    """CSV in UTF-8 with a BOM, so Excel reads the Chinese."""
+    """CSV in UTF-8 with a BOM, so Excel reads the Chinese. A text cell that Excel would run
+    as a formula (a name or note beginning with ``=``, ``+``, ``-``, ``@``) is written with a
+    leading ``'``, which makes it text; the import takes that ``'`` off again, so the file
+    still imports back exactly. Numbers (a floor of -1) are not text and stay as they are."""
 
     def __init__(self, path: Path, kind: str):
         self._fh = open(path, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
         self._writer = csv.writer(self._fh)
 
     def writerow(self, row: list) -> None:
-        self._writer.writerow(row)
+        self._writer.writerow([_guarded(v) if v.__class__ is str else v for v in row])
 
     def close(self) -> None:
         self._fh.close()

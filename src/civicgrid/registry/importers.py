@@ -197,6 +197,25 @@ def default_report_path(path: Path) -> Path:
     return Path(path).with_name(Path(path).name + ".errors.csv")
 
 
+# The export writes a text cell that Excel would run as a formula with a leading ``'``
+# (exporters.FORMULA_STARTS); the import of a CSV takes that one ``'`` off again.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _unquote_formulas(columns: dict[str, list[str]]) -> None:
+    """Take one leading ``'`` off each cell whose text after its leading ``'`` begins with a
+    formula character, in place: the export's rule reversed, so ``'=x`` comes back as ``=x``
+    and ``''=x`` as ``'=x`` (an apostrophe before anything else is the file's own). One
+    C-level scan per column finds none."""
+    for name, column in columns.items():
+        joined = "\n".join(column)
+        if not (joined.startswith("'") or "\n'" in joined):
+            continue
+        columns[name] = [
+            v[1:] if v[:1] == "'" and v.lstrip("'")[:1] in _FORMULA_STARTS else v for v in column
+        ]
+
+
 # The personal data a masked export writes with stars (``张*``, ``138****5678``,
 # ``440306********1234``); no real name, phone or ID number has one.
 MASKED_COLUMNS = {
@@ -259,6 +278,8 @@ def import_file(
         writes to the database (prepare() may read tables this import does not write, over the
         thread's own connection, when ``ahead_reads``)."""
         for lines, columns in table.iter_batches(batch_size):
+            if table.encoding != "xlsx":
+                _unquote_formulas(columns)
             rows = clean_columns(kind, lines, columns, today)
             _refuse_masked(kind, columns, rows)
             good = [(line, values) for line, values, errs, _ in rows if not errs]
