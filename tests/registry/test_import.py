@@ -383,3 +383,28 @@ def test_statistics_are_refreshed_as_a_long_import_grows_the_table(
     result = import_file("buildings", path, actor="test", batch_size=2)
     assert result.written == 20
     assert calls == [4, 8, 16, 20]  # at 4 rows, then on each doubling, then at the end
+
+
+def test_a_duplicate_row_is_reported_with_what_the_file_had(tmp_path, grid_point):
+    """The report names the value in the file (a place's name, a building's address), not
+    the key the import made of it, within a batch and across batches alike."""
+    from tests.registry.conftest import BUILDING_HEADER
+
+    lon, lat = grid_point()
+    names = ["甲坡", "乙坡", "甲坡", "乙坡", "丙坡", "丙坡"]
+    rows = [["边坡", n, lon + (n == "乙坡") * 1e-5, lat, ""] for n in names]
+    path = write_csv(tmp_path / "p.csv", ["kind", "name", "lon", "lat", "note"], rows)
+    result = import_file("places", path, actor="test", batch_size=2)
+    assert {(r["行号"], r["列"], r["值"]): r["原因"] for r in _report(result)} == {
+        ("4", "name", "甲坡"): "与第 2 行重复",
+        ("5", "name", "乙坡"): "与第 3 行重复",
+        ("7", "name", "丙坡"): "与第 6 行重复",
+    }
+    row = ["", GRID, "宝民村9号", "宝民村9号", lon, lat, "住宅", "城中村私宅", 6, "", ""]
+    other = [*row[:3], "宝民村10号", *row[4:]]
+    path = write_csv(tmp_path / "b.csv", BUILDING_HEADER, [row, other, row, row])
+    result = import_file("buildings", path, actor="test", batch_size=2)
+    assert {(r["行号"], r["列"], r["值"]): r["原因"] for r in _report(result)} == {
+        ("4", "address", "宝民村9号"): "与第 2 行重复",
+        ("5", "address", "宝民村9号"): "与第 4 行重复",
+    }

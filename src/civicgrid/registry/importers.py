@@ -49,6 +49,9 @@ BATCH_SIZE = int(os.environ.get("CIVICGRID_IMPORT_BATCH", "5000"))
 TRACKED = ("import_run", "import_row", "created_at", "updated_at")
 Refusal = tuple[int, str, str, str]  # (line, column, value, reason)
 Progress = Callable[[str, int, int], None]
+# the column and the value a duplicate row's report shows: what the file had there (an ID
+# number, a name), not the key the import made of it (a keyed hash, a SHA-1)
+Cell = Callable[[dict], tuple[str, str]]
 
 
 @dataclass
@@ -367,7 +370,7 @@ class _Loader:
     # shared steps
     @staticmethod
     def _first(
-        rows, key: Callable[[dict], object], column: str, refused: list[Refusal]
+        rows, key: Callable[[dict], object], cell: Cell, refused: list[Refusal]
     ) -> list[tuple[int, dict]]:
         """Drop rows whose key appeared on an earlier line of this batch."""
         first: dict[object, int] = {}
@@ -375,7 +378,7 @@ class _Loader:
         for line, v in rows:
             k = key(v)
             if k in first:
-                refused.append((line, column, str(k), f"与第 {first[k]} 行重复"))
+                refused.append((line, *cell(v), f"与第 {first[k]} 行重复"))
             else:
                 first[k] = line
                 keep.append((line, v))
@@ -389,7 +392,7 @@ class _Loader:
         rows: list[tuple[int, dict]],
         key: Callable[[dict], object],
         key_column: str,
-        column: str,
+        cell: Cell,
         update,
         refused: list[Refusal],
         *,
@@ -397,7 +400,8 @@ class _Loader:
     ) -> tuple[list[tuple[int, dict]], list[tuple]]:
         """Upsert ``values`` (one tuple per row of ``rows``, keys unique in the batch) except
         over rows an earlier batch of this run wrote: those lines repeat an earlier line of
-        the file and are refused. Returns the rows written and the ``returning`` columns."""
+        the file and are refused (``cell``: the column and value the report shows). Returns
+        the rows written and the ``returning`` columns."""
         written, back = bulk.upsert(
             table,
             columns,
@@ -409,7 +413,7 @@ class _Loader:
         )
         out, again = self._earlier(table, key_column, rows, key, written, back, returning)
         for line, v, hit in again:
-            refused.append((line, column, str(key(v)), f"与第 {hit[0]} 行重复"))
+            refused.append((line, *cell(v), f"与第 {hit[0]} 行重复"))
         return out, back
 
     def _earlier(
@@ -616,7 +620,8 @@ class BuildingLoader(_LocatedLoader):
         for _, v in ok:
             if not v["code"] and v["address"] in by_address:
                 v["code"] = by_address[v["address"]][0]
-        ok = self._first(ok, lambda v: v["code"] or "@" + v["address"], "code", refused)
+                v["by_address"] = True
+        ok = self._first(ok, lambda v: v["code"] or "@" + v["address"], self._cell, refused)
         ok = self._issue(ok, refused)
         now = _now()
         self._upsert(
@@ -647,11 +652,20 @@ class BuildingLoader(_LocatedLoader):
             ok,
             lambda v: v["code"],
             "code",
-            "code",
+            self._cell,
             [c for c in self.COLUMNS if c not in ("code", "created_at")],
             refused,
         )
         return refused
+
+    @staticmethod
+    def _cell(v: dict) -> tuple[str, str]:
+        """A row without a code is known by its address."""
+        return (
+            ("address", v["address"])
+            if v.get("by_address") or not v["code"]
+            else ("code", v["code"])
+        )
 
     def _issue(self, rows, refused):
         return _issue_codes(
@@ -1240,6 +1254,10 @@ class OrganisationLoader(_Loader):
     def prepare(self, rows):
         _houses_ahead(self, rows)
 
+    @staticmethod
+    def _cell(v: dict) -> tuple[str, str]:
+        return ("credit_code", v["credit_code"])
+
     def write(self, rows):
         refused: list[Refusal] = []
         houses = _houses(rows)
@@ -1249,7 +1267,7 @@ class OrganisationLoader(_Loader):
                 refused.append((line, "house_code", v["house_code"], "房屋编码不存在"))
             else:
                 ok.append((line, v))
-        ok = self._first(ok, lambda v: v["credit_code"], "credit_code", refused)
+        ok = self._first(ok, lambda v: v["credit_code"], self._cell, refused)
         now = _now()
         none = (None, "", "")
         self._upsert(
@@ -1276,7 +1294,7 @@ class OrganisationLoader(_Loader):
             ok,
             lambda v: v["credit_code"],
             "credit_code",
-            "credit_code",
+            self._cell,
             [c for c in self.COLUMNS if c not in ("credit_code", "created_at")],
             refused,
         )
@@ -1284,6 +1302,9 @@ class OrganisationLoader(_Loader):
 
 
 class PlaceLoader(_LocatedLoader):
+    """Places, keyed by kind, name and point (a SHA-1 of them); a duplicate is reported by
+    its name."""
+
     table = Place._meta.db_table
     COLUMNS = [
         "key",
@@ -1298,6 +1319,10 @@ class PlaceLoader(_LocatedLoader):
         *TRACKED,
     ]
 
+    @staticmethod
+    def _cell(v: dict) -> tuple[str, str]:
+        return ("name", v["name"])
+
     def write(self, rows):
         refused: list[Refusal] = []
         ok = []
@@ -1309,7 +1334,7 @@ class PlaceLoader(_LocatedLoader):
             raw = f"{v['kind']}|{v['name']}|{v['lon']:.6f}|{v['lat']:.6f}"
             v["key"] = hashlib.sha1(raw.encode()).hexdigest()
             ok.append((line, v))
-        ok = self._first(ok, lambda v: v["key"], "name", refused)
+        ok = self._first(ok, lambda v: v["key"], self._cell, refused)
         now = _now()
         self._upsert(
             self.table,
@@ -1335,7 +1360,7 @@ class PlaceLoader(_LocatedLoader):
             ok,
             lambda v: v["key"],
             "key",
-            "name",
+            self._cell,
             [c for c in self.COLUMNS if c not in ("key", "created_at", "owner")],
             refused,
         )
