@@ -1019,42 +1019,35 @@ class PersonLoader(_Loader):
                 ok.append((line, v))
         if ok and "id_hash" not in ok[0][1]:  # not prepared (a caller of write alone)
             self.prepare(ok)
-        people: dict[str, list[tuple[int, dict]]] = {}  # a person's rows, in file order
-        for line, v in ok:
-            people.setdefault(v["id_hash"], []).append((line, v))
-        firsts = [rows[0] for rows in people.values()]
+        firsts, people = self._people(ok)
         # each person's further rows against their first: more homes, or refused
         sorted_out: dict[str, tuple[list, list[Refusal]]] = {}
         for h, ((line, v), *more) in people.items():
-            if more:
-                first_home = {houses[v["house_code"]][0]: line} if v["house_code"] else None
-                sorted_out[h] = self._homes(more, line, v, first_home, houses)
-        nothing_more: tuple[list, list[Refusal]] = ([], [])
+            first_home = {houses[v["house_code"]][0]: line} if v["house_code"] else None
+            sorted_out[h] = self._homes(more, line, v, first_home, houses)
+        # the person's place of residence: the last house of theirs the file names
+        last = {h: homes[-1][1]["house_code"] for h, (homes, _) in sorted_out.items() if homes}
         now = _now()
-        values = []
-        for line, v in firsts:
-            homes, _ = sorted_out.get(v["id_hash"], nothing_more)
-            # the person's place of residence: the last house of theirs the file names
-            last = homes[-1][1]["house_code"] if homes else v["house_code"]
-            values.append(
-                (
-                    v["id_hash"],
-                    v["id_enc"],
-                    v["id_masked"],
-                    v["name"],
-                    v["phone"],
-                    v["sex"],
-                    v["birth_date"],
-                    v["household_type"],
-                    v["tags"],
-                    houses[last][1] if last else "",
-                    houses[last][2] if last else "",
-                    self.run_id,
-                    line,
-                    now,
-                    now,
-                )
+        values = [
+            (
+                v["id_hash"],
+                v["id_enc"],
+                v["id_masked"],
+                v["name"],
+                v["phone"],
+                v["sex"],
+                v["birth_date"],
+                v["household_type"],
+                v["tags"],
+                houses[home][1] if (home := last.get(v["id_hash"], v["house_code"])) else "",
+                houses[home][2] if home else "",
+                self.run_id,
+                line,
+                now,
+                now,
             )
+            for line, v in firsts
+        ]
         keep_place = ("grid_code", "district_code")
         returning = ("id_hash", "id") if connection.vendor == "postgresql" else ()
         written, back = bulk.upsert(
@@ -1089,18 +1082,33 @@ class PersonLoader(_Loader):
             returning,
             fields=("id", *self.PERSONAL),
         )
-        living = []
-        for first in done:
-            living.append(first)
-            if first[1]["id_hash"] in sorted_out:
-                homes, why = sorted_out[first[1]["id_hash"]]
-                living += homes
-                refused += why
+        living = done
+        if sorted_out:
+            living = []
+            for first in done:
+                living.append(first)
+                if first[1]["id_hash"] in sorted_out:
+                    homes, why = sorted_out[first[1]["id_hash"]]
+                    living += homes
+                    refused += why
         if again:  # persons an earlier batch of this run wrote: all their rows are checked
-            living += self._more_homes(again, people, houses, refused)  # against that
+            living = living + self._more_homes(again, people, houses, refused)  # against that
             ids.update((v["id_hash"], (hit[1],)) for _, v, hit in again)
         self._residences(living, houses, now, ids)
         return refused
+
+    @staticmethod
+    def _people(rows) -> tuple[list[tuple[int, dict]], dict[str, list[tuple[int, dict]]]]:
+        """Each person's first row, and all the rows of each person with more than one, in
+        file order (most files have one row per person: found with one set, no dict)."""
+        hashes = [v["id_hash"] for _, v in rows]
+        if len(set(hashes)) == len(hashes):
+            return rows, {}
+        everyone: dict[str, list[tuple[int, dict]]] = {}
+        for row in rows:
+            everyone.setdefault(row[1]["id_hash"], []).append(row)
+        firsts = [mine[0] for mine in everyone.values()]
+        return firsts, {h: mine for h, mine in everyone.items() if len(mine) > 1}
 
     # what every row of one person in a file must say alike (the rest — house, relation,
     # since — is the residence's own)
@@ -1172,10 +1180,10 @@ class PersonLoader(_Loader):
             known.setdefault(pid, {})[house_id] = line
         out = []
         moves = []
-        for _, v, hit in again:
+        for line, v, hit in again:
             first_line, pid = hit[0], hit[1]
             first = dict(zip(self.PERSONAL, hit[2:], strict=True))
-            rows = people[v["id_hash"]]
+            rows = people.get(v["id_hash"]) or [(line, v)]
             homes, why = self._homes(rows, first_line, first, known.get(pid), houses)
             out += homes
             refused += why
