@@ -162,6 +162,61 @@ def test_persons_in_gbk_with_chinese_headers(buildings_file, tmp_path):
     assert (residence.house, residence.relation, residence.until) == (house, "tenant", None)
 
 
+@pytest.mark.parametrize("batch_size", [100, 2])
+def test_a_person_may_have_several_homes_in_one_file(buildings_file, tmp_path, batch_size):
+    """One row per home (owns one flat, rents another), as the export writes them: the key of
+    a row is the ID number with the house; the person's own fields must agree, and the same
+    ID number at the same house, or without a house beside their homes, is still a duplicate
+    (within a batch and across batches alike)."""
+    estate, nanshan = _buildings(buildings_file)
+    write_csv(
+        tmp_path / "h.csv",
+        HOUSE_HEADER,
+        [
+            ["", estate.code, 1, "101", 80, "出租", "", ""],
+            ["", estate.code, 1, "102", 80, "出租", "", ""],
+            ["", nanshan.code, 1, "101", 80, "出租", "", ""],
+        ],
+    )
+    import_file("houses", tmp_path / "h.csv", actor="test")
+    h1, h2 = (House.objects.get(building=estate, room=r).code for r in ("101", "102"))
+    h3 = House.objects.get(building=nanshan).code
+    p1, p2 = id_number(seq=31), id_number(seq=32)
+    rows = [
+        [p1, "甲", "13800138000", "户籍", "独居老人、残障", h1, "业主", "2019-01-01"],  # 2
+        [p1, "甲", "13800138000", "户籍", "残障、独居老人", h2, "租户", "2020-01-01"],  # 3
+        [p1, "乙", "13800138000", "户籍", "独居老人、残障", h3, "租户", ""],  # 4
+        [p1, "甲", "13800138000", "户籍", "独居老人、残障", h2, "租户", ""],  # 5
+        [p1, "甲", "13800138000", "户籍", "独居老人、残障", "", "", ""],  # 6
+        [p1, "甲", "13800138000", "户籍", "独居老人、残障", h3, "租户", "2021-01-01"],  # 7
+        [p2, "丙", "", "非户籍", "", h1, "租户", ""],  # 8
+        [p2, "丙", "", "非户籍", "", h1, "家属", ""],  # 9
+        [p2, "丙", "", "户籍", "", h2, "租户", ""],  # 10
+    ]
+    path = write_csv(tmp_path / "p.csv", PERSON_HEADER, rows)
+    result = import_file("persons", path, actor="test", batch_size=batch_size)
+    differs = "（同一身份证号）的{}不一致：同一人的多处住所须填写相同的个人信息"
+    assert {(r["行号"], r["列"], r["值"]): r["原因"] for r in _report(result)} == {
+        ("4", "name", "乙"): "与第 2 行" + differs.format("姓名"),
+        ("5", "id_number", p1): "与第 3 行重复",
+        ("6", "id_number", p1): "与第 2 行重复",
+        ("9", "id_number", p2): "与第 8 行重复",
+        ("10", "household_type", "户籍"): "与第 8 行" + differs.format("户籍类型"),
+    }
+    assert (result.written, result.rejected) == (4, 5)
+    first = Person.objects.get(id_hash=pii.cipher().lookup_hash(p1))
+    homes = Residence.objects.filter(person=first, until=None)
+    assert set(homes.values_list("house__code", "relation")) == {
+        (h1, "owner"),
+        (h2, "tenant"),
+        (h3, "tenant"),
+    }
+    assert first.name == "甲" and first.grid_code == nanshan.grid_code  # the last home named
+    again = import_file("persons", path, actor="test", batch_size=batch_size)
+    assert (again.written, again.rejected) == (4, 5)
+    assert Residence.objects.count() == 4 and Person.objects.count() == 2
+
+
 def test_xlsx_with_english_headers_and_unknown_columns(buildings_file, tmp_path):
     house = _houses(buildings_file, tmp_path)
     wb = openpyxl.Workbook()
@@ -476,3 +531,28 @@ def test_dates_and_one_line_values_are_read_strictly(buildings_file, tmp_path, g
     )
     assert import_file("places", path, actor="test").written == 1
     assert Place.objects.get(name="坡").note == "一\n二"
+
+
+def test_a_duplicate_row_is_reported_with_what_the_file_had(tmp_path, grid_point):
+    """The report names the value in the file (a place's name, a building's address), not
+    the key the import made of it, within a batch and across batches alike."""
+    from tests.registry.conftest import BUILDING_HEADER
+
+    lon, lat = grid_point()
+    names = ["甲坡", "乙坡", "甲坡", "乙坡", "丙坡", "丙坡"]
+    rows = [["边坡", n, lon + (n == "乙坡") * 1e-5, lat, ""] for n in names]
+    path = write_csv(tmp_path / "p.csv", ["kind", "name", "lon", "lat", "note"], rows)
+    result = import_file("places", path, actor="test", batch_size=2)
+    assert {(r["行号"], r["列"], r["值"]): r["原因"] for r in _report(result)} == {
+        ("4", "name", "甲坡"): "与第 2 行重复",
+        ("5", "name", "乙坡"): "与第 3 行重复",
+        ("7", "name", "丙坡"): "与第 6 行重复",
+    }
+    row = ["", GRID, "宝民村9号", "宝民村9号", lon, lat, "住宅", "城中村私宅", 6, "", ""]
+    other = [*row[:3], "宝民村10号", *row[4:]]
+    path = write_csv(tmp_path / "b.csv", BUILDING_HEADER, [row, other, row, row])
+    result = import_file("buildings", path, actor="test", batch_size=2)
+    assert {(r["行号"], r["列"], r["值"]): r["原因"] for r in _report(result)} == {
+        ("4", "address", "宝民村9号"): "与第 2 行重复",
+        ("5", "address", "宝民村9号"): "与第 4 行重复",
+    }

@@ -4,7 +4,8 @@ The file streams through in batches. A reading thread reads and cleans the next 
 (rows.py, column-wise) and hashes and encrypts what it can while the current one is written;
 each batch then has its references resolved with a few set queries, its missing codes issued,
 and is written with one upsert inside one transaction — so a crash leaves whole batches only,
-and running the same file again completes it exactly (rows are upserted by their natural key).
+and running the same file again completes it exactly (rows are upserted by their natural key;
+a persons row's key is the ID number with the house it names: see PersonLoader).
 Every refused row goes to the error report (row, column, value, reason) and the command exits 1
 when any was refused.
 """
@@ -29,7 +30,7 @@ from django.utils import timezone
 
 from civicgrid.accounts import pii
 from civicgrid.audit import services as audit
-from civicgrid.registry import bulk, codes
+from civicgrid.registry import bulk, codes, formats
 from civicgrid.registry.models import (
     Building,
     CodeSequence,
@@ -48,6 +49,9 @@ BATCH_SIZE = int(os.environ.get("CIVICGRID_IMPORT_BATCH", "5000"))
 TRACKED = ("import_run", "import_row", "created_at", "updated_at")
 Refusal = tuple[int, str, str, str]  # (line, column, value, reason)
 Progress = Callable[[str, int, int], None]
+# the column and the value a duplicate row's report shows: what the file had there (an ID
+# number, a name), not the key the import made of it (a keyed hash, a SHA-1)
+Cell = Callable[[dict], tuple[str, str]]
 
 
 @dataclass
@@ -196,6 +200,52 @@ def default_report_path(path: Path) -> Path:
     return Path(path).with_name(Path(path).name + ".errors.csv")
 
 
+# The export writes a text cell that Excel would run as a formula with a leading ``'``
+# (exporters.FORMULA_STARTS); the import of a CSV takes that one ``'`` off again.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _unquote_formulas(columns: dict[str, list[str]]) -> None:
+    """Take one leading ``'`` off each cell whose text after its leading ``'`` begins with a
+    formula character, in place: the export's rule reversed, so ``'=x`` comes back as ``=x``
+    and ``''=x`` as ``'=x`` (an apostrophe before anything else is the file's own). One
+    C-level scan per column finds none."""
+    for name, column in columns.items():
+        joined = "\n".join(column)
+        if not (joined.startswith("'") or "\n'" in joined):
+            continue
+        columns[name] = [
+            v[1:] if v[:1] == "'" and v.lstrip("'")[:1] in _FORMULA_STARTS else v for v in column
+        ]
+
+
+# The personal data a masked export writes with stars (``张*``, ``138****5678``,
+# ``440306********1234``); no real name, phone or ID number has one.
+MASKED_COLUMNS = {
+    "houses": ("owner_id_number",),
+    "persons": ("id_number", "name", "phone"),
+    "organisations": ("legal_rep",),
+}
+MASKED_REASON = "是脱敏导出的值（含 *），不能导入；请使用 --unmasked 导出的文件"
+
+
+def _refuse_masked(kind: str, columns: dict[str, list[str]], rows: list) -> None:
+    """Make every row holding a masked value a row error on that column, in place: a masked
+    export imported back would otherwise overwrite the real names with ``马**``."""
+    found: dict[int, list[tuple[str, str, str]]] = {}
+    for name in MASKED_COLUMNS.get(kind, ()):
+        column = columns.get(name)
+        if column is None or "*" not in "".join(column):
+            continue
+        for i, value in enumerate(column):
+            if "*" in value:
+                found.setdefault(i, []).append((name, value, MASKED_REASON))
+    for i, errs in found.items():
+        line, _, others, _ = rows[i]
+        named = {column for column, _, _ in errs}
+        rows[i] = (line, {}, errs + [e for e in others if e[0] not in named], [])
+
+
 def import_file(
     kind: str,
     path: Path,
@@ -231,7 +281,10 @@ def import_file(
         writes to the database (prepare() may read tables this import does not write, over the
         thread's own connection, when ``ahead_reads``)."""
         for lines, columns in table.iter_batches(batch_size):
+            if table.encoding != "xlsx":
+                _unquote_formulas(columns)
             rows = clean_columns(kind, lines, columns, today)
+            _refuse_masked(kind, columns, rows)
             good = [(line, values) for line, values, errs, _ in rows if not errs]
             loader.prepare(good)
             yield rows, good
@@ -317,7 +370,7 @@ class _Loader:
     # shared steps
     @staticmethod
     def _first(
-        rows, key: Callable[[dict], object], column: str, refused: list[Refusal]
+        rows, key: Callable[[dict], object], cell: Cell, refused: list[Refusal]
     ) -> list[tuple[int, dict]]:
         """Drop rows whose key appeared on an earlier line of this batch."""
         first: dict[object, int] = {}
@@ -325,7 +378,7 @@ class _Loader:
         for line, v in rows:
             k = key(v)
             if k in first:
-                refused.append((line, column, str(k), f"与第 {first[k]} 行重复"))
+                refused.append((line, *cell(v), f"与第 {first[k]} 行重复"))
             else:
                 first[k] = line
                 keep.append((line, v))
@@ -339,7 +392,7 @@ class _Loader:
         rows: list[tuple[int, dict]],
         key: Callable[[dict], object],
         key_column: str,
-        column: str,
+        cell: Cell,
         update,
         refused: list[Refusal],
         *,
@@ -347,7 +400,8 @@ class _Loader:
     ) -> tuple[list[tuple[int, dict]], list[tuple]]:
         """Upsert ``values`` (one tuple per row of ``rows``, keys unique in the batch) except
         over rows an earlier batch of this run wrote: those lines repeat an earlier line of
-        the file and are refused. Returns the rows written and the ``returning`` columns."""
+        the file and are refused (``cell``: the column and value the report shows). Returns
+        the rows written and the ``returning`` columns."""
         written, back = bulk.upsert(
             table,
             columns,
@@ -357,8 +411,27 @@ class _Loader:
             unless_run=self.run_id,
             returning=returning,
         )
+        out, again = self._earlier(table, key_column, rows, key, written, back, returning)
+        for line, v, hit in again:
+            refused.append((line, *cell(v), f"与第 {hit[0]} 行重复"))
+        return out, back
+
+    def _earlier(
+        self,
+        table: str,
+        key_column: str,
+        rows: list[tuple[int, dict]],
+        key: Callable[[dict], object],
+        written: int,
+        back: list[tuple],
+        returning: tuple[str, ...],
+        fields: tuple[str, ...] = (),
+    ) -> tuple[list[tuple[int, dict]], list[tuple[int, dict, tuple]]]:
+        """After an upsert with ``unless_run``: the rows it wrote, and the rows it left alone
+        because an earlier batch of this run wrote their key, each with (the earlier line,
+        ``fields``…) of the stored row."""
         if written == len(rows):
-            return rows, back
+            return rows, []
         if returning:  # PostgreSQL: the rows left alone are the ones not returned
             got = {r[0] for r in back}
             suspects = [k for _, v in rows if (k := key(v)) not in got]
@@ -368,18 +441,19 @@ class _Loader:
             table,
             key_column,
             suspects,
-            ["import_row"],
+            ["import_row", *fields],
             extra_where="import_run = %s AND import_row < %s",
             params=[self.run_id, min(line for line, _ in rows)],
         )
         out = []
+        again = []
         for line, v in rows:
             hit = earlier.get(key(v))
             if hit:
-                refused.append((line, column, str(key(v)), f"与第 {hit[0]} 行重复"))
+                again.append((line, v, hit))
             else:
                 out.append((line, v))
-        return out, back
+        return out, again
 
 
 def _reserve(
@@ -546,7 +620,8 @@ class BuildingLoader(_LocatedLoader):
         for _, v in ok:
             if not v["code"] and v["address"] in by_address:
                 v["code"] = by_address[v["address"]][0]
-        ok = self._first(ok, lambda v: v["code"] or "@" + v["address"], "code", refused)
+                v["by_address"] = True
+        ok = self._first(ok, lambda v: v["code"] or "@" + v["address"], self._cell, refused)
         ok = self._issue(ok, refused)
         now = _now()
         self._upsert(
@@ -577,11 +652,20 @@ class BuildingLoader(_LocatedLoader):
             ok,
             lambda v: v["code"],
             "code",
-            "code",
+            self._cell,
             [c for c in self.COLUMNS if c not in ("code", "created_at")],
             refused,
         )
         return refused
+
+    @staticmethod
+    def _cell(v: dict) -> tuple[str, str]:
+        """A row without a code is known by its address."""
+        return (
+            ("address", v["address"])
+            if v.get("by_address") or not v["code"]
+            else ("code", v["code"])
+        )
 
     def _issue(self, rows, refused):
         return _issue_codes(
@@ -874,7 +958,27 @@ def _lookup_houses(rows) -> dict[str, tuple]:
     )
 
 
+_PERSON_ZH = {c.name: c.zh for c in formats.KINDS["persons"]}
+
+
+def _personal_label(column: str, value: str) -> str:
+    """A person's cleaned field as the file wrote it (labels rather than codes)."""
+    if column == "household_type":
+        return formats.HOUSEHOLD_TYPES.get(value, value)
+    if column == "tags":
+        return "、".join(formats.CARE_TAGS.get(t, t) for t in value.split(",") if t)
+    return value
+
+
 class PersonLoader(_Loader):
+    """Persons and their homes. A person may have several homes at once (owns one flat,
+    rents another), and the export writes one row per open home, so the key of a row is
+    (ID number, house code): a further row of the same ID number naming another house is
+    another home, accepted when it repeats the person's name, phone, household type and tags
+    of their first row (else a row error on the column that differs). The same ID number and
+    house twice, or a row without a house beside any other row of that person, is a duplicate.
+    The person's place of residence follows the last house of theirs the file names."""
+
     table = Person._meta.db_table
     STUB_COLUMNS = [
         "id_hash",
@@ -915,36 +1019,42 @@ class PersonLoader(_Loader):
                 ok.append((line, v))
         if ok and "id_hash" not in ok[0][1]:  # not prepared (a caller of write alone)
             self.prepare(ok)
-        ok = self._first(ok, lambda v: v["id_hash"], "id_number", refused)
+        firsts, people = self._people(ok)
+        # each person's further rows against their first: more homes, or refused
+        sorted_out: dict[str, tuple[list, list[Refusal]]] = {}
+        for h, ((line, v), *more) in people.items():
+            first_home = {houses[v["house_code"]][0]: line} if v["house_code"] else None
+            sorted_out[h] = self._homes(more, line, v, first_home, houses)
+        # the person's place of residence: the last house of theirs the file names
+        last = {h: homes[-1][1]["house_code"] for h, (homes, _) in sorted_out.items() if homes}
         now = _now()
+        values = [
+            (
+                v["id_hash"],
+                v["id_enc"],
+                v["id_masked"],
+                v["name"],
+                v["phone"],
+                v["sex"],
+                v["birth_date"],
+                v["household_type"],
+                v["tags"],
+                houses[home][1] if (home := last.get(v["id_hash"], v["house_code"])) else "",
+                houses[home][2] if home else "",
+                self.run_id,
+                line,
+                now,
+                now,
+            )
+            for line, v in firsts
+        ]
         keep_place = ("grid_code", "district_code")
-        ok, back = self._upsert(
+        returning = ("id_hash", "id") if connection.vendor == "postgresql" else ()
+        written, back = bulk.upsert(
             self.table,
             self.COLUMNS,
-            [
-                (
-                    v["id_hash"],
-                    v["id_enc"],
-                    v["id_masked"],
-                    v["name"],
-                    v["phone"],
-                    v["sex"],
-                    v["birth_date"],
-                    v["household_type"],
-                    v["tags"],
-                    houses[v["house_code"]][1] if v["house_code"] else "",
-                    houses[v["house_code"]][2] if v["house_code"] else "",
-                    self.run_id,
-                    line,
-                    now,
-                    now,
-                )
-                for line, v in ok
-            ],
-            ok,
-            lambda v: v["id_hash"],
-            "id_hash",
-            "id_number",
+            values,
+            ["id_hash"],
             [
                 *(
                     c
@@ -958,11 +1068,135 @@ class PersonLoader(_Loader):
                     for c in keep_place
                 ),
             ],
-            refused,
-            returning=("id_hash", "id") if connection.vendor == "postgresql" else (),
+            unless_run=self.run_id,
+            returning=returning,
         )
-        self._residences(ok, houses, now, {h: (pk,) for h, pk in back})
+        ids = {h: (pk,) for h, pk in back}
+        done, again = self._earlier(
+            self.table,
+            "id_hash",
+            firsts,
+            lambda v: v["id_hash"],
+            written,
+            back,
+            returning,
+            fields=("id", *self.PERSONAL),
+        )
+        living = done
+        if sorted_out:
+            living = []
+            for first in done:
+                living.append(first)
+                if first[1]["id_hash"] in sorted_out:
+                    homes, why = sorted_out[first[1]["id_hash"]]
+                    living += homes
+                    refused += why
+        if again:  # persons an earlier batch of this run wrote: all their rows are checked
+            living = living + self._more_homes(again, people, houses, refused)  # against that
+            ids.update((v["id_hash"], (hit[1],)) for _, v, hit in again)
+        self._residences(living, houses, now, ids)
         return refused
+
+    @staticmethod
+    def _people(rows) -> tuple[list[tuple[int, dict]], dict[str, list[tuple[int, dict]]]]:
+        """Each person's first row, and all the rows of each person with more than one, in
+        file order (most files have one row per person: found with one set, no dict)."""
+        hashes = [v["id_hash"] for _, v in rows]
+        if len(set(hashes)) == len(hashes):
+            return rows, {}
+        everyone: dict[str, list[tuple[int, dict]]] = {}
+        for row in rows:
+            everyone.setdefault(row[1]["id_hash"], []).append(row)
+        firsts = [mine[0] for mine in everyone.values()]
+        return firsts, {h: mine for h, mine in everyone.items() if len(mine) > 1}
+
+    # what every row of one person in a file must say alike (the rest — house, relation,
+    # since — is the residence's own)
+    PERSONAL = ("name", "phone", "household_type", "tags")
+
+    def _homes(
+        self,
+        rows: list[tuple[int, dict]],
+        first_line: int,
+        first: dict,
+        homes: dict[int, int] | None,
+        houses: dict[str, tuple],
+    ) -> tuple[list[tuple[int, dict]], list[Refusal]]:
+        """Which of a person's ``rows`` are further homes of theirs, and the refusals of the
+        others, given their first row in the file (``first_line``, its fields ``first``) and
+        ``homes``: house id → line of the homes read so far (None when the first row named
+        no house)."""
+        accepted = []
+        refused: list[Refusal] = []
+        homes = dict(homes) if homes is not None else None
+        for line, v in rows:
+            why = self._not_a_home(line, v, first_line, first, homes, houses)
+            if why:
+                refused.append(why)
+            else:
+                homes[houses[v["house_code"]][0]] = line  # type: ignore[index]
+                accepted.append((line, v))
+        return accepted, refused
+
+    def _not_a_home(
+        self,
+        line: int,
+        v: dict,
+        first_line: int,
+        first: dict,
+        homes: dict[int, int] | None,
+        houses: dict[str, tuple],
+    ) -> Refusal | None:
+        """Why row ``v`` cannot be one more home of the person (see :meth:`_homes`); None
+        when it can."""
+        if not v["house_code"] or homes is None:
+            return (line, "id_number", v["id_number"], f"与第 {first_line} 行重复")
+        earlier = homes.get(houses[v["house_code"]][0])
+        if earlier:
+            return (line, "id_number", v["id_number"], f"与第 {earlier} 行重复")
+        for column in self.PERSONAL:
+            mine, theirs = v[column], first[column]
+            if column == "tags":  # the same tags in another order are the same tags
+                mine, theirs = set(mine.split(",")), set(theirs.split(","))
+            if mine != theirs:
+                return (
+                    line,
+                    column,
+                    _personal_label(column, v[column]),
+                    f"与第 {first_line} 行（同一身份证号）的{_PERSON_ZH[column]}不一致："
+                    "同一人的多处住所须填写相同的个人信息",
+                )
+        return None
+
+    def _more_homes(self, again, people, houses, refused) -> list[tuple[int, dict]]:
+        """The rows of persons an earlier batch of this run wrote, checked against the stored
+        person and the homes this run gave them: the further homes among them (each moves the
+        person's place of residence there, as within a batch); the others are refused."""
+        pids = [hit[1] for _, _, hit in again]
+        known: dict[int, dict[int, int]] = {}
+        for pid, house_id, line in Residence.objects.filter(
+            import_run=self.run_id, person_id__in=pids
+        ).values_list("person_id", "house_id", "import_row"):
+            known.setdefault(pid, {})[house_id] = line
+        out = []
+        moves = []
+        for line, v, hit in again:
+            first_line, pid = hit[0], hit[1]
+            first = dict(zip(self.PERSONAL, hit[2:], strict=True))
+            rows = people.get(v["id_hash"]) or [(line, v)]
+            homes, why = self._homes(rows, first_line, first, known.get(pid), houses)
+            out += homes
+            refused += why
+            if homes:
+                house = houses[homes[-1][1]["house_code"]]
+                moves.append((house[1], house[2], pid))
+        if moves:
+            with connection.cursor() as cur:
+                cur.executemany(
+                    f"UPDATE {self.table} SET grid_code = %s, district_code = %s WHERE id = %s",
+                    moves,
+                )
+        return out
 
     def _residences(self, rows, houses, now, ids) -> None:
         living = [(line, v) for line, v in rows if v["house_code"]]
@@ -1028,6 +1262,10 @@ class OrganisationLoader(_Loader):
     def prepare(self, rows):
         _houses_ahead(self, rows)
 
+    @staticmethod
+    def _cell(v: dict) -> tuple[str, str]:
+        return ("credit_code", v["credit_code"])
+
     def write(self, rows):
         refused: list[Refusal] = []
         houses = _houses(rows)
@@ -1037,7 +1275,7 @@ class OrganisationLoader(_Loader):
                 refused.append((line, "house_code", v["house_code"], "房屋编码不存在"))
             else:
                 ok.append((line, v))
-        ok = self._first(ok, lambda v: v["credit_code"], "credit_code", refused)
+        ok = self._first(ok, lambda v: v["credit_code"], self._cell, refused)
         now = _now()
         none = (None, "", "")
         self._upsert(
@@ -1064,7 +1302,7 @@ class OrganisationLoader(_Loader):
             ok,
             lambda v: v["credit_code"],
             "credit_code",
-            "credit_code",
+            self._cell,
             [c for c in self.COLUMNS if c not in ("credit_code", "created_at")],
             refused,
         )
@@ -1072,6 +1310,9 @@ class OrganisationLoader(_Loader):
 
 
 class PlaceLoader(_LocatedLoader):
+    """Places, keyed by kind, name and point (a SHA-1 of them); a duplicate is reported by
+    its name."""
+
     table = Place._meta.db_table
     COLUMNS = [
         "key",
@@ -1086,6 +1327,10 @@ class PlaceLoader(_LocatedLoader):
         *TRACKED,
     ]
 
+    @staticmethod
+    def _cell(v: dict) -> tuple[str, str]:
+        return ("name", v["name"])
+
     def write(self, rows):
         refused: list[Refusal] = []
         ok = []
@@ -1097,7 +1342,7 @@ class PlaceLoader(_LocatedLoader):
             raw = f"{v['kind']}|{v['name']}|{v['lon']:.6f}|{v['lat']:.6f}"
             v["key"] = hashlib.sha1(raw.encode()).hexdigest()
             ok.append((line, v))
-        ok = self._first(ok, lambda v: v["key"], "name", refused)
+        ok = self._first(ok, lambda v: v["key"], self._cell, refused)
         now = _now()
         self._upsert(
             self.table,
@@ -1123,7 +1368,7 @@ class PlaceLoader(_LocatedLoader):
             ok,
             lambda v: v["key"],
             "key",
-            "name",
+            self._cell,
             [c for c in self.COLUMNS if c not in ("key", "created_at", "owner")],
             refused,
         )
