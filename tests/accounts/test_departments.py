@@ -273,3 +273,16 @@ def test_a_code_added_by_someone_else_meanwhile_is_a_field_error(steward, monkey
         )
     assert [e.field for e in exc.value.errors] == ["code"]
     assert not AuditRecord.objects.filter(action="accounts.department.create").exists()
+
+
+def test_migrate_gives_the_role_groups_a_permission_a_release_added(db):
+    """An instance upgraded with ``migrate`` alone: the dispatchers' group lacked the new
+    call-back permission (events.reveal_reporter) until the next ``init``."""
+    from django.contrib.auth.models import Group, Permission
+    from django.core.management.sql import emit_post_migrate_signal
+
+    group = Group.objects.get(name="dispatcher")
+    group.permissions.remove(Permission.objects.get(codename="reveal_reporter"))
+    assert not group.permissions.filter(codename="reveal_reporter").exists()
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    assert group.permissions.filter(codename="reveal_reporter").exists()

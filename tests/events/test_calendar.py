@@ -113,7 +113,7 @@ def test_a_notice_listing_a_day_of_the_year_before_leaves_that_year_official(tmp
     )
     call_command("calendar", "import", str(arrangement))
     out = capsys.readouterr().out
-    assert "2026 年 1 条" in out and "2026 年已是官方日历" in out
+    assert "2026 年 1 条" in out and "2026 年只更改了文件所列日期" in out
     day = {w.date: w for w in WorkDay.objects.filter(date__year__in=(2026, 2027))}
     assert not day[dt.date(2026, 10, 1)].workday and day[dt.date(2026, 10, 1)].name
     assert day[dt.date(2026, 10, 10)].workday  # the make-up Saturday stays
@@ -136,3 +136,20 @@ def test_upgrading_estimates_is_seen_by_every_process():
     before = calendar_selectors._stamp()
     calendar_services.seed_years(range(2026, 2027))
     assert calendar_selectors._stamp() != before
+
+
+def test_a_corrected_notice_corrects_the_year_it_announces(tmp_path):
+    """A notice imported again with a holiday taken out gives the day back; a single date of
+    a neighbouring year, still estimated, leaves that year's other estimated holidays alone."""
+    first, corrected = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text("date,workday,name\n2027-01-01,休,元旦\n2027-01-05,休,元旦\n")
+    corrected.write_text(
+        "date,workday,name\n2027-01-01,休,元旦\n2027-10-01,休,国庆节\n2028-01-01,休,元旦\n"
+    )
+    calendar_services.import_arrangement(first)
+    assert not WorkDay.objects.get(date=dt.date(2027, 1, 5)).workday
+    report = calendar_services.import_arrangement(corrected)
+    assert (report.rebuilt, report.amended) == ([2027], [2028])
+    assert WorkDay.objects.get(date=dt.date(2027, 1, 5)).workday
+    may_day = WorkDay.objects.get(date=dt.date(2028, 5, 1))
+    assert (may_day.workday, may_day.source) == (False, "estimated")

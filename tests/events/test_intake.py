@@ -262,6 +262,16 @@ def test_the_handling_department_may_call_the_reporter_back(report, clients):
     ]
     assert reveal("hj").status_code == 403  # same district, not their task
     assert "13900001111" not in clients["hj"].get(f"/api/v1/events/{number}").json()["description"]
+    # once 城管 has returned it (not theirs) and it went to 环境 instead, 城管 no longer may
+    act = "/api/v1/events/{}/actions/{}".format
+    for who, action, body in (
+        ("cg", "return", {"reason": "territory"}),
+        ("dispatcher", "dispatch", {"department": "440306-HJ"}),
+    ):
+        r = clients[who].post(act(number, action), body, content_type="application/json")
+        assert r.status_code == 200, r.content
+    assert reveal("cg").status_code == 403 and reveal("hj").status_code == 200
+    assert "13900001111" not in clients["cg"].get(f"/api/v1/events/{number}").json()["description"]
 
 
 def test_a_failure_after_intake_loses_nothing_and_the_relay_finishes_it(report, monkeypatch):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,12 +109,13 @@ def _parse_workday(value: str) -> bool | None:
 def import_arrangement(path: Path, actor=None) -> ArrangementReport:
     """Load an official holiday arrangement (CSV: date, workday, name — 日期, 是否上班, 名称).
 
-    The file lists the exceptions of the year it announces: its holidays and make-up working
-    days. A year not yet official is rebuilt from it: every other date follows the plain week
-    (Monday to Friday) and the whole year becomes ``official``, the estimate gone. A year
-    already official — a notice often lists a day of the year before, as 2024's listed
-    2023-12-30 — only has the dates the file lists set. Manual corrections (a typhoon day)
-    are kept either way. Open events' lines follow. Nothing changes if any row is wrong.
+    The file lists the exceptions of the year it announces — the year most of its rows fall
+    in — its holidays and make-up working days. That year is rebuilt from it: every other
+    date follows the plain week (Monday to Friday) and the whole year becomes ``official``,
+    the estimate gone; importing a corrected notice again corrects it. A notice often lists a
+    day or two of a neighbouring year (2024's listed 2023-12-30): those dates are set, the
+    rest of that year stays as it was, official or estimated. Manual corrections (a typhoon
+    day) are kept either way. Open events' lines follow. Nothing changes if any row is wrong.
     """
     errors: list[FieldError] = []
     rows: dict[dt.date, tuple[bool, str]] = {}
@@ -151,16 +153,18 @@ def import_arrangement(path: Path, actor=None) -> ArrangementReport:
         raise ServiceError("文件中没有日期")
     old = calendar_selectors.fresh()
     report = ArrangementReport(per_year={}, rebuilt=[], amended=[])
-    for year in sorted({d.year for d in rows}):
-        stored = {w.date: w for w in WorkDay.objects.filter(date__year=year)}
-        official = any(w.source == "official" for w in stored.values())
-        manual = {d for d, w in stored.items() if w.source == "manual"}
-        if official:
-            dates = [d for d in rows if d.year == year]
-            report.amended.append(year)
-        else:
+    counts = Counter(d.year for d in rows)
+    announced = max(counts, key=lambda y: (counts[y], y))
+    for year in sorted(counts):
+        manual = set(
+            WorkDay.objects.filter(date__year=year, source="manual").values_list("date", flat=True)
+        )
+        if year == announced:
             dates = workcal._dates(year)
             report.rebuilt.append(year)
+        else:
+            dates = [d for d in rows if d.year == year]
+            report.amended.append(year)
         days = []
         for day in dates:
             if day in manual:

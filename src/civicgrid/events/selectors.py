@@ -55,16 +55,21 @@ def visible(user, event: Event) -> bool:
     return False
 
 
-def handles(user, event: Event) -> bool:
-    """Whether the user's department has a task on the event or is a target of its command."""
+def handles(user, event: Event, *, now: bool = False) -> bool:
+    """Whether the user's department has a task on the event or is a target of its command
+    (ever: it may open the event); with ``now``, whether it is at work on it — a task not yet
+    finished, returned or cancelled, or a command of an event still open."""
     if "department" not in user.roles or not user.department_id:
         return False
-    return (
-        Task.objects.filter(event=event, department_id=user.department_id).exists()
-        or CommandTarget.objects.filter(
-            command__event=event, department_id=user.department_id
-        ).exists()
-    )
+    tasks = Task.objects.filter(event=event, department_id=user.department_id)
+    commands = CommandTarget.objects.filter(command__event=event, department_id=user.department_id)
+    if now:
+        from civicgrid.events.workflow import FINAL
+
+        tasks = tasks.filter(status__in=("pending", "signed"))
+        if event.status in FINAL:
+            return tasks.exists()
+    return tasks.exists() or commands.exists()
 
 
 def similar_openable(user, events, extra: set[str] | frozenset = frozenset()) -> set[str]:
@@ -164,16 +169,17 @@ def may_call_back(user, event: Event | None = None) -> bool:
     """Whether this user may reveal the reporter's name and phone (with a reason, logged) and
     reads the event's free text as written (:func:`reads_clear_text`). Centre dispatchers,
     grid workers, data stewards and superusers may for every event they see; a department
-    handler only for an event their department has a task on or is commanded to — the
-    handler contacts the citizen within 24 hours (DESIGN §6), but sees the whole district's
-    events — so never for a list (``event`` None)."""
+    handler only while their department is at work on the event (a task not yet finished,
+    returned or cancelled, or a command of an open event) — the handler contacts the citizen
+    within 24 hours (DESIGN §6), but sees the whole district's events — so never for a list
+    (``event`` None)."""
     if user is None or isinstance(user, str) or not user.is_authenticated:
         return False
     if not user.has_perm(REVEAL_PERMISSION):  # cached on the user after the first call
         return False
     if _calls_back_anywhere(user):
         return True
-    return event is not None and handles(user, event)
+    return event is not None and handles(user, event, now=True)
 
 
 def reads_clear_text(user, event: Event | None = None) -> bool:

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from civicgrid.registry import codes, formats
 
 MAX_ADDRESS = 200
-PHONE = re.compile(r"^\+?[0-9][0-9\- ]{5,17}[0-9]$")  # at most 20 characters: Person.phone
+PHONE = re.compile(r"^\+?[0-9][0-9\- ]{5,18}[0-9]$")
+MAX_PHONE = 20  # Person.phone, once spaces are taken out
 
 
 @dataclass
@@ -288,6 +289,8 @@ def clean_person(row: dict, today: dt.date) -> Cleaned:
     phone = row.get("phone", "")
     if phone and not PHONE.match(phone):
         c.error("phone", phone, "电话号码格式无效")
+    elif len(phone.replace(" ", "")) > MAX_PHONE:
+        c.error("phone", phone, f"过长（最多 {MAX_PHONE} 个字符）")
     else:
         c.values["phone"] = phone.replace(" ", "")
     _coded(c, row, "household_type", formats.HOUSEHOLD_TYPES)
@@ -495,6 +498,7 @@ def _fast_houses(cols: dict[str, list[str]], n: int, today: dt.date) -> list[dic
             or use is _BAD
             or not room
             or len(room) > 16
+            or not room.isprintable()  # a tab, a line break: the row cleaner says
             or (owner and not ok_id)
             or (credit and not ok_credit)
             or (owner and credit)
@@ -539,6 +543,8 @@ def _fast_organisations(cols: dict[str, list[str]], n: int, today: dt.date) -> l
             or kind is _BAD
             or len(industry) > 64
             or len(legal_rep) > 64
+            # a tab, a line break (or a wide space): the row cleaner decides
+            or not (name + industry + legal_rep).isprintable()
             or house is _BAD
             or staff is _BAD
         ):

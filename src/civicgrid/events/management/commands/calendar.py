@@ -76,7 +76,7 @@ class Command(BaseCommand):
             self.stdout.write(f"已导入官方放假安排：{years}")
             if report.amended:
                 kept = "、".join(str(y) for y in report.amended)
-                self.stdout.write(f"{kept} 年已是官方日历：只更改了文件所列日期")
+                self.stdout.write(f"{kept} 年只更改了文件所列日期，其余日期不变")
             self.stdout.write(f"办理时限随之调整的在办事件：{report.moved} 件")
         else:
             years = _years(o["years"])
