@@ -18,6 +18,12 @@ def id_number(area: str = "440306", birth: str = "19900101", seq: int = 123) -> 
     return body + id_check_char(body)
 
 
+def wrong_check_digit() -> str:
+    """A well-formed ID number whose check digit is wrong."""
+    good = id_number()
+    return good[:-1] + ("0" if good[-1] != "0" else "1")
+
+
 def write_csv(
     path: Path, header: list[str], rows: list[list[object]], encoding: str = "utf-8"
 ) -> Path:

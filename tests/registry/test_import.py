@@ -14,7 +14,7 @@ from civicgrid.accounts import pii
 from civicgrid.registry import importers
 from civicgrid.registry.importers import FileError, import_file
 from civicgrid.registry.models import Building, House, Organisation, Person, Place, Residence
-from tests.registry.conftest import GRID, id_number, write_csv
+from tests.registry.conftest import GRID, id_number, write_csv, wrong_check_digit
 
 pytestmark = pytest.mark.django_db
 
@@ -130,7 +130,7 @@ def test_persons_in_gbk_with_chinese_headers(buildings_file, tmp_path):
     rows = [
         [good, "张三", "13812345678", "非户籍", "残障、独居老人", house.code, "租户", "2023-05-01"],
         [
-            id_number()[:-1] + ("0" if id_number()[-1] != "0" else "1"),
+            wrong_check_digit(),
             "李四",
             "",
             "户籍",
@@ -476,7 +476,7 @@ def test_an_overlong_cell_is_a_row_error_and_rows_count_as_a_spreadsheet_does(
         [id_number(seq=31), "多行", "", "户籍", "独居老人\n残障\n低保", house.code, "租户", ""],
         [id_number(seq=33), "长" * 200_000, "", "户籍", "", house.code, "租户", ""],
         [
-            id_number()[:-1] + ("0" if id_number()[-1] != "0" else "1"),
+            wrong_check_digit(),
             "错号",
             "",
             "户籍",

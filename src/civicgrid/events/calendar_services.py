@@ -46,7 +46,7 @@ def _recompute(old: workcal.WorkCalendar, years, actor) -> int:
     changed = [
         d
         for year in sorted(set(years))
-        for d in workcal._dates(year)
+        for d in workcal.dates_in(year)
         if old.is_workday(d) != new.is_workday(d)
     ]
     return recompute_deadlines(old, new, changed, actor)
@@ -160,7 +160,7 @@ def import_arrangement(path: Path, actor=None) -> ArrangementReport:
             WorkDay.objects.filter(date__year=year, source="manual").values_list("date", flat=True)
         )
         if year == announced:
-            dates = workcal._dates(year)
+            dates = workcal.dates_in(year)
             report.rebuilt.append(year)
         else:
             dates = [d for d in rows if d.year == year]

@@ -99,7 +99,8 @@ class CalendarGapError(LookupError):
     """A date the calendar has no row for (and no fallback to compute one)."""
 
 
-def _dates(year: int) -> list[date]:
+def dates_in(year: int) -> list[date]:
+    """Every date of ``year``, in order."""
     first = date(year, 1, 1)
     return [first + timedelta(days=i) for i in range(366 if _stdcal.isleap(year) else 365)]
 
@@ -108,7 +109,7 @@ def _dates(year: int) -> list[date]:
 def _official(year: int) -> tuple[Day, ...] | None:
     try:
         days = []
-        for d in _dates(year):
+        for d in dates_in(year):
             workday = chinese_calendar.is_workday(d)
             if workday:
                 name = MAKE_UP_NAME if d.weekday() >= 5 else ""
@@ -167,7 +168,7 @@ def _estimated(year: int) -> tuple[Day, ...]:
     holidays = statutory_holidays(year)
     return tuple(
         Day(d, d.weekday() < 5 and d not in holidays, holidays.get(d, ""), "estimated")
-        for d in _dates(year)
+        for d in dates_in(year)
     )
 
 
@@ -321,7 +322,7 @@ class WorkCalendar:
         return cached
 
     def _rows(self, year: int) -> list[Day]:
-        dates = _dates(year)
+        dates = dates_in(year)
         rows = dict(self._given.get(year, {}))
         if len(rows) < len(dates) and self.fallback is not None:
             rows = {d.date: d for d in self.fallback(year) if d.date.year == year} | rows
